@@ -1,0 +1,69 @@
+# Two commands on a fresh machine with only Python 3.11: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Development defaults; production sets its own environment (see .env.example).
+export DEBUG ?= 1
+
+.PHONY: run test worker lint venv install install-dev messages compilemessages check-gettext migrate seed clean
+
+$(BIN)/.installed: requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(BIN)/.installed
+install-dev: $(BIN)/.installed-dev
+
+check-gettext:
+	@command -v msgfmt >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing gettext (needed to compile translations)…"; \
+	    apt-get update -qq && apt-get install -y -qq gettext >/dev/null; \
+	  else \
+	    echo "gettext is missing: install it (Debian/Ubuntu: sudo apt-get install gettext; macOS: brew install gettext)" >&2; exit 1; \
+	  fi; }
+
+compilemessages: install check-gettext
+	$(PY) manage.py compilemessages --ignore='.venv/*' -v0
+
+# Refresh the Latvian catalogue after changing user-facing strings (then translate the new ones).
+messages: install check-gettext
+	$(PY) manage.py makemessages -l lv --no-location --ignore='.venv/*' --ignore='staticfiles/*' --ignore='bench/*'
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+run: compilemessages seed
+	@echo ""
+	@echo "Benchlearning portal: http://$(HOST):$(PORT)/  (demo accounts above, password benchlearning-demo)"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install-dev compilemessages
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+worker: install
+	@test -n "$$CELERY_BROKER_URL" || { echo "Set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0) for a worker" >&2; exit 1; }
+	$(BIN)/celery -A benchlearning worker --beat --loglevel=INFO --concurrency=2
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(PY) -m pip check
+	DEBUG=0 SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') ALLOWED_HOSTS=portal.example.org \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache db.sqlite3

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from networks import views as network_views
+
+from .health import healthz
+
+urlpatterns = [
+    path("", network_views.home, name="home"),
+    path("", include("networks.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("healthz/", healthz, name="healthz"),
+]
