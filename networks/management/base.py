@@ -1,0 +1,36 @@
+"""The shared shape of the import commands: read, call a service, report, exit non-zero on errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser, no_translations
+
+from networks.tabular import ImportFailed, Table, read_table
+
+
+class ImportCommand(BaseCommand):
+    required_columns: tuple[str, ...] = ()
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", type=Path, help="CSV (UTF-8, ',' or ';') or XLSX file")
+
+    def run_service(self, table: Table, **options):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @no_translations  # scripts read the messages: the command line speaks English
+    def handle(self, *args, **options) -> None:
+        self.import_file(options["file"], lambda table: self.run_service(table, **options))
+
+    def import_file(self, path: Path, service: Callable[[Table], object]) -> None:
+        try:
+            table = read_table(path, required=self.required_columns)
+            report = service(table)
+        except ImportFailed as failure:
+            for error in failure.errors:
+                self.stderr.write(f"{path}: {error}")
+            raise CommandError(f"{path}: {len(failure.errors)} problem(s); nothing was imported") from None
+        for warning in getattr(report, "warnings", []):
+            self.stderr.write(f"{path}: {warning}")
+        self.stdout.write(self.style.SUCCESS(f"{path}: {report}"))

@@ -1,0 +1,212 @@
+"""Municipalities, networks, memberships and the roles people hold in them."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+# Known kinds get a translated label; any other kind is shown as imported (nothing is
+# Latvia-only: another country's classifier just brings its own words).
+KIND_LABELS = {
+    "state_city": _("state city"),
+    "republican_city": _("republican city"),
+    "municipality": _("municipality"),
+}
+
+
+def localized(obj: models.Model, field: str) -> str:
+    """The English variant of a field in the English UI when it is filled, else the Latvian one."""
+    if (get_language() or "").startswith("en"):
+        english = getattr(obj, f"{field}_en", "")
+        if english:
+            return english
+    return getattr(obj, field)
+
+
+class MunicipalityQuerySet(models.QuerySet):
+    def current(self, on: datetime.date | None = None) -> MunicipalityQuerySet:
+        on = on or timezone.localdate()
+        return self.filter(Q(valid_from__isnull=True) | Q(valid_from__lte=on)).filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gte=on)
+        )
+
+
+class Municipality(models.Model):
+    code = models.CharField(_("code"), max_length=32, unique=True, help_text=_("National statistical code, e.g. ATVK."))
+    name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=64, blank=True)
+    region = models.CharField(_("planning region"), max_length=100, blank=True)
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    successor = models.ForeignKey(
+        "self",
+        verbose_name=_("successor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="predecessors",
+    )
+    history = HistoricalRecords()
+
+    objects = MunicipalityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("municipality")
+        verbose_name_plural = _("municipalities")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True)
+                | Q(valid_from__isnull=True)
+                | Q(valid_to__gte=models.F("valid_from")),
+                name="municipality_validity_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return localized(self, "name")
+
+    @property
+    def kind_label(self) -> str:
+        return str(KIND_LABELS.get(self.kind, self.kind))
+
+    def is_current(self, on: datetime.date | None = None) -> bool:
+        on = on or timezone.localdate()
+        return (self.valid_from is None or self.valid_from <= on) and (self.valid_to is None or self.valid_to >= on)
+
+
+class Network(models.Model):
+    class Policy(models.TextChoices):
+        MEMBERS = "members", _("members only")
+        PUBLIC = "public", _("public after publication")
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    theme = models.CharField(_("theme"), max_length=200, blank=True)
+    theme_en = models.CharField(_("theme (English)"), max_length=200, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    policy = models.CharField(_("publication policy"), max_length=16, choices=Policy.choices, default=Policy.MEMBERS)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("network")
+        verbose_name_plural = _("networks")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.display_name}"
+
+    @property
+    def display_name(self) -> str:
+        return localized(self, "name")
+
+    @property
+    def display_theme(self) -> str:
+        return localized(self, "theme")
+
+    @property
+    def display_description(self) -> str:
+        return localized(self, "description")
+
+    @property
+    def is_public(self) -> bool:
+        return self.policy == self.Policy.PUBLIC
+
+
+class MembershipQuerySet(models.QuerySet):
+    def active(self, on: datetime.date | None = None) -> MembershipQuerySet:
+        on = on or timezone.localdate()
+        return self.filter(Q(joined__isnull=True) | Q(joined__lte=on)).filter(Q(left__isnull=True) | Q(left__gte=on))
+
+
+class Membership(models.Model):
+    network = models.ForeignKey(
+        Network, verbose_name=_("network"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    municipality = models.ForeignKey(
+        Municipality, verbose_name=_("municipality"), on_delete=models.PROTECT, related_name="memberships"
+    )
+    joined = models.DateField(_("joined"), null=True, blank=True)
+    # The last day of membership (inclusive); empty while the municipality is a member.
+    left = models.DateField(_("left"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        ordering = ["network__code", "municipality__name"]
+        constraints = [
+            # At most one open membership of a municipality in a network at a time.
+            models.UniqueConstraint(
+                fields=["network", "municipality"], condition=Q(left__isnull=True), name="membership_one_open"
+            ),
+            models.CheckConstraint(
+                condition=Q(left__isnull=True) | Q(joined__isnull=True) | Q(left__gte=models.F("joined")),
+                name="membership_dates_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.municipality} ∈ {self.network.code}"
+
+
+class Role(models.Model):
+    """One role one person holds; a person may hold several. Administrators are superusers."""
+
+    class Kind(models.TextChoices):
+        STAFF = "staff", _("municipal staff")
+        VIEWER = "viewer", _("viewer (politician or manager)")
+        COORDINATOR = "coordinator", _("network coordinator")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="roles"
+    )
+    kind = models.CharField(_("role"), max_length=16, choices=Kind.choices)
+    municipality = models.ForeignKey(
+        Municipality,
+        verbose_name=_("municipality"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="roles",
+    )
+    network = models.ForeignKey(
+        Network, verbose_name=_("network"), null=True, blank=True, on_delete=models.CASCADE, related_name="roles"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
+        constraints = [
+            # Staff and viewers belong to a municipality, coordinators to a network; never both.
+            models.CheckConstraint(
+                condition=(
+                    Q(kind__in=["staff", "viewer"], municipality__isnull=False, network__isnull=True)
+                    | Q(kind="coordinator", network__isnull=False, municipality__isnull=True)
+                ),
+                name="role_scope_matches_kind",
+            ),
+            models.UniqueConstraint(fields=["user", "kind", "municipality"], name="role_unique_municipal"),
+            models.UniqueConstraint(fields=["user", "kind", "network"], name="role_unique_network"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_kind_display()}: {self.municipality or self.network}"

@@ -1,0 +1,217 @@
+"""Reading the CSV and XLSX files that imports receive, the way Latvian Excel writes them.
+
+UTF-8 with or without BOM, `;` or `,` as separator, decimal comma or point. Every row keeps
+its line number in the file so that errors can name it. Errors are collected, never raised one
+by one: an import reports every bad row and writes nothing (`ImportFailed`).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from django.utils.translation import gettext as _
+
+XLSX_SUFFIXES = {".xlsx", ".xlsm"}
+MAX_CELL_CHARS = 10_000
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    data: dict[str, str]
+
+    def get(self, column: str) -> str:
+        return self.data.get(column, "")
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        if self.line:
+            return _("line %(line)d: %(message)s") % {"line": self.line, "message": self.message}
+        return self.message
+
+
+class ImportFailed(Exception):
+    """An import found problems and wrote nothing."""
+
+    def __init__(self, errors: Iterable[RowError]):
+        self.errors = sorted(errors, key=lambda e: e.line)
+        super().__init__("\n".join(str(e) for e in self.errors))
+
+
+@dataclass(frozen=True)
+class Table:
+    columns: list[str]
+    rows: list[Row]
+
+
+def read_table(source: str | Path | bytes, *, name: str = "", required: Iterable[str] = ()) -> Table:
+    """Read a CSV or XLSX file into rows of stripped strings keyed by lower-case column name.
+
+    `source` is a path or the file's bytes (uploads); `name` gives the suffix for bytes.
+    Raises ImportFailed for an unreadable file, a missing required column or a duplicate column.
+    """
+    if isinstance(source, str | Path):
+        path = Path(source)
+        name = name or path.name
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            raise ImportFailed([RowError(0, _("cannot read the file: %(error)s") % {"error": exc.strerror})]) from exc
+    else:
+        content = source
+    if Path(name).suffix.lower() in XLSX_SUFFIXES or content[:4] == b"PK\x03\x04":
+        header, body = _xlsx_rows(content)
+    else:
+        header, body = _csv_rows(content)
+    columns = [c.strip().lower() for c in header]
+    while columns and columns[-1] == "":
+        columns.pop()
+    errors = []
+    if not columns:
+        raise ImportFailed([RowError(1, _("the file is empty: a header row is required"))])
+    seen = set()
+    for column in columns:
+        if column in seen:
+            errors.append(RowError(1, _("column %(column)s appears twice") % {"column": column}))
+        seen.add(column)
+    missing = [c for c in required if c not in seen]
+    if missing:
+        errors.append(RowError(1, _("required column(s) missing: %(columns)s") % {"columns": ", ".join(missing)}))
+    if errors:
+        raise ImportFailed(errors)
+    rows = []
+    for line, cells in body:
+        values = [c.strip() for c in cells]
+        if not any(values):
+            continue  # blank lines (Excel leaves them) are not rows
+        if len(values) > len(columns) and any(values[len(columns) :]):
+            errors.append(RowError(line, _("more cells than columns in the header")))
+            continue
+        too_long = [c for c in values if len(c) > MAX_CELL_CHARS]
+        if too_long:
+            errors.append(RowError(line, _("a cell is longer than %(max)d characters") % {"max": MAX_CELL_CHARS}))
+            continue
+        values += [""] * (len(columns) - len(values))
+        rows.append(Row(line, dict(zip(columns, values, strict=False))))
+    if errors:
+        raise ImportFailed(errors)
+    return Table(columns, rows)
+
+
+def _csv_rows(content: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        # Count the line of the first undecodable byte so the user can find it.
+        line = content[: exc.start].count(b"\n") + 1
+        raise ImportFailed([RowError(line, _('the file is not UTF-8 text (save it as "CSV UTF-8" in Excel)'))]) from exc
+    if "\x00" in text:
+        raise ImportFailed([RowError(0, _("the file is not a text file"))])
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader, [])
+    except csv.Error as exc:
+        raise ImportFailed([RowError(1, str(exc))]) from exc
+
+    def body() -> Iterator[tuple[int, list[str]]]:
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise ImportFailed([RowError(reader.line_num, str(exc))]) from exc
+            yield reader.line_num, cells
+
+    return header, body()
+
+
+def _xlsx_rows(content: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise ImportFailed([RowError(0, _("the file is not a readable XLSX workbook"))]) from exc
+    sheet = workbook.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header = [_cell_text(c) for c in next(rows, ())]
+
+    def body() -> Iterator[tuple[int, list[str]]]:
+        for line, cells in enumerate(rows, start=2):
+            yield line, [_cell_text(c) for c in cells]
+
+    return header, body()
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value) if not value.is_integer() else str(int(value))
+    return str(value)
+
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def parse_decimal(text: str) -> Decimal:
+    """A number as Latvian or English Excel writes it: `1 234,5`, `1234.5`, `-0,25`, `1e3`.
+
+    Spaces (also non-breaking) are thousands separators; one comma is a decimal comma.
+    Raises ValueError with a message fit for the user.
+    """
+    cleaned = text.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
+    if cleaned.count(",") == 1 and "." not in cleaned:
+        cleaned = cleaned.replace(",", ".")
+    if not _NUMBER.match(cleaned):
+        raise ValueError(_("%(value)s is not a number") % {"value": repr(text)})
+    try:
+        number = Decimal(cleaned)
+    except InvalidOperation as exc:
+        raise ValueError(_("%(value)s is not a number") % {"value": repr(text)}) from exc
+    if not number.is_finite():
+        raise ValueError(_("%(value)s is not a number") % {"value": repr(text)})
+    return number
+
+
+def parse_date(text: str) -> datetime.date | None:
+    """An ISO date (`2021-07-01`) or a Latvian one (`01.07.2021`); empty means none."""
+    text = text.strip()
+    if not text:
+        return None
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return datetime.datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a date, no time zone
+        except ValueError:
+            continue
+    raise ValueError(_("%(value)s is not a date (use YYYY-MM-DD or DD.MM.YYYY)") % {"value": repr(text)})
+
+
+def parse_yes_no(text: str, *, default: bool = False) -> bool:
+    value = text.strip().lower()
+    if not value:
+        return default
+    if value in {"yes", "jā", "ja", "y", "true", "1"}:
+        return True
+    if value in {"no", "nē", "ne", "n", "false", "0"}:
+        return False
+    raise ValueError(_("%(value)s must be yes or no") % {"value": repr(text)})

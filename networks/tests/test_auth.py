@@ -1,0 +1,48 @@
+"""Log in and out at Django's usual URLs; password reset by e-mail."""
+
+from __future__ import annotations
+
+import re
+
+from django.core import mail
+from django.urls import reverse
+
+
+def test_login_page_and_wrong_password(world, client):
+    response = client.get("/accounts/login/")
+    assert response.status_code == 200
+    response = client.post("/accounts/login/", {"username": "staff-a", "password": "wrong"})
+    assert response.status_code == 200
+    assert not response.wsgi_request.user.is_authenticated
+    assert "errornote" in response.content.decode() or "alert" in response.content.decode()
+
+
+def test_login_and_logout(world, client):
+    response = client.post("/accounts/login/", {"username": "staff-a", "password": "correct-horse-battery"})
+    assert response.status_code == 302
+    assert client.get(reverse("networks:my_work")).status_code == 200
+    assert client.get("/accounts/logout/").status_code == 405  # logging out is a POST (CSRF-safe)
+    response = client.post("/accounts/logout/")
+    assert response.status_code == 302
+    assert client.get(reverse("networks:my_work")).status_code == 302
+
+
+def test_password_reset_by_email(world, client):
+    response = client.post(reverse("password_reset"), {"email": "staff-a@example.org"})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    link = re.search(r"https?://[^/]+(/accounts/reset/\S+/)", mail.outbox[0].body).group(1)
+    response = client.get(link, follow=True)
+    assert response.status_code == 200
+    form_url = response.redirect_chain[-1][0]
+    response = client.post(
+        form_url, {"new_password1": "a-new-long-password-7", "new_password2": "a-new-long-password-7"}
+    )
+    assert response.status_code == 302
+    assert client.login(username="staff-a", password="a-new-long-password-7")
+
+
+def test_password_reset_confirm_with_bad_token(world, client):
+    response = client.get("/accounts/reset/MQ/bad-token/")
+    assert response.status_code == 200
+    assert "no longer valid" in response.content.decode() or "vairs nav derīga" in response.content.decode()

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from . import permissions, selectors
+from .models import Municipality, Network
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "networks/home.html", {"networks": selectors.network_list()})
+
+
+def municipality_list(request: HttpRequest) -> HttpResponse:
+    include_former = request.GET.get("former") == "1"
+    query = request.GET.get("q", "").strip()[:100]
+    municipalities = selectors.municipality_list(include_former=include_former, query=query)
+    return render(
+        request,
+        "networks/municipality_list.html",
+        {"municipalities": municipalities, "include_former": include_former, "query": query},
+    )
+
+
+def municipality_detail(request: HttpRequest, code: str) -> HttpResponse:
+    municipality = get_object_or_404(
+        Municipality.objects.select_related("successor").prefetch_related("predecessors"), code=code
+    )
+    permissions.require(permissions.can_view_municipality(request.user, municipality))
+    context = {
+        "municipality": municipality,
+        "memberships": selectors.municipality_memberships(municipality=municipality),
+        "attributes": sorted(municipality.attributes.items()),
+        "may_enter_data": permissions.can_enter_data(request.user, municipality),
+    }
+    return render(request, "networks/municipality_detail.html", context)
+
+
+def network_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "networks/network_list.html", {"networks": selectors.network_list()})
+
+
+def network_detail(request: HttpRequest, code: str) -> HttpResponse:
+    network = get_object_or_404(Network, code=code)
+    permissions.require(permissions.can_view_network(request.user, network))
+    members = list(selectors.network_members(network=network))
+    is_member = permissions.is_network_member(request.user, network, {m.municipality_id for m in members})
+    context = {
+        "network": network,
+        "members": members,
+        "is_member": is_member,
+        # Coordinators' names are for the network's own people, not the public.
+        "coordinators": selectors.network_coordinators(network=network) if is_member else None,
+        "may_coordinate": permissions.can_coordinate(request.user, network),
+    }
+    return render(request, "networks/network_detail.html", context)
+
+
+@login_required
+def my_work(request: HttpRequest) -> HttpResponse:
+    permissions.require(permissions.can_use_workspace(request.user))
+    roles = list(selectors.user_roles(user=request.user))
+    municipality_ids = {r.municipality_id for r in roles if r.municipality_id}
+    context = {
+        "roles": roles,
+        "member_networks": selectors.networks_of_municipalities(municipality_ids=municipality_ids),
+        "is_administrator": permissions.is_administrator(request.user),
+    }
+    return render(request, "networks/my_work.html", context)
