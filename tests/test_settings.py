@@ -1,0 +1,73 @@
+"""Configuration from the environment: safe defaults, loud failures, a clean deploy check."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "portal.example.org",
+    "DATABASE_URL": "sqlite:///:memory:",
+}
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}}
+    return subprocess.run(  # noqa: S603 - our own manage.py
+        [sys.executable, "manage.py", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**clean, **env},
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS"])
+def test_production_refuses_to_start_without(missing):
+    env = {k: v for k, v in PRODUCTION.items() if k != missing}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert f"DEBUG is off, so these environment variables are required: {missing}" in result.stderr
+
+
+def test_a_bad_boolean_is_a_clear_error():
+    result = manage("check", env={**PRODUCTION, "DEBUG": "perhaps"})
+    assert result.returncode != 0
+    assert "DEBUG must be a boolean" in result.stderr
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_database_url_selects_the_engine():
+    code = "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])"
+    pg = manage(
+        "shell", "--no-imports", "-c", code, env={"DEBUG": "1", "DATABASE_URL": "postgres://u@127.0.0.1:5432/x"}
+    )
+    assert pg.stdout.strip() == "django.db.backends.postgresql"
+    default = manage("shell", "--no-imports", "-c", code, env={"DEBUG": "1", "DATABASE_URL": ""})
+    assert default.stdout.strip() == "django.db.backends.sqlite3"
+
+
+def test_no_broker_means_tasks_run_in_process():
+    code = "from django.conf import settings; print(settings.CELERY_TASK_ALWAYS_EAGER)"
+    assert (
+        manage("shell", "--no-imports", "-c", code, env={"DEBUG": "1", "CELERY_BROKER_URL": ""}).stdout.strip()
+        == "True"
+    )
+    with_broker = manage(
+        "shell", "--no-imports", "-c", code, env={"DEBUG": "1", "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0"}
+    )
+    assert with_broker.stdout.strip() == "False"
