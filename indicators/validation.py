@@ -51,12 +51,17 @@ def check_value_hard(item: DataItem, raw: str | Decimal | float | int | None) ->
         return Checked(
             None,
             _("%(value)s is below the allowed minimum %(min)s")
-            % {"value": number_format(number), "min": number_format(item.min_value.normalize())},
+            % {"value": number_format(number), "min": _plain(item.min_value)},
         )
     if item.max_value is not None and number > item.max_value:
         return Checked(
             None,
             _("%(value)s is above the allowed maximum %(max)s")
-            % {"value": number_format(number), "max": number_format(item.max_value.normalize())},
+            % {"value": number_format(number), "max": _plain(item.max_value)},
         )
     return Checked(number)
+
+
+def _plain(limit: Decimal | int | float) -> str:
+    """A limit as the user's locale writes numbers, without the column's trailing zeros."""
+    return number_format(Decimal(str(limit)).normalize().__format__("f"))
