@@ -14,7 +14,7 @@ def demo(settings):
     from django.core.management import call_command
 
     settings.DEBUG = True
-    call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115, PTH123
+    call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
 
 
 @pytest.mark.parametrize(
