@@ -3,7 +3,17 @@ from __future__ import annotations
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import DataItem, Indicator, NetworkIndicator, Period, Round, Submission, SubmissionEvent, Value
+from .models import (
+    DataItem,
+    Indicator,
+    NetworkIndicator,
+    Period,
+    Round,
+    Submission,
+    SubmissionEvent,
+    Value,
+    ValueQuery,
+)
 
 
 @admin.register(DataItem)
@@ -34,8 +44,8 @@ class PeriodAdmin(admin.ModelAdmin):
 
 @admin.register(Round)
 class RoundAdmin(SimpleHistoryAdmin):
-    list_display = ["network", "period", "opens", "deadline", "status", "published_at"]
-    list_filter = ["status", "network"]
+    list_display = ["network", "period", "opens", "deadline", "status", "published_at", "is_demo"]
+    list_filter = ["status", "network", "is_demo"]
     filter_horizontal = ["indicators"]
 
 
@@ -58,4 +68,12 @@ class ValueAdmin(SimpleHistoryAdmin):
     list_display = ["submission", "item", "number", "is_missing"]
     list_filter = ["is_missing", "submission__round__network"]
     search_fields = ["item__code", "submission__municipality__name"]
+    raw_id_fields = ["submission"]
+
+
+@admin.register(ValueQuery)
+class ValueQueryAdmin(admin.ModelAdmin):
+    list_display = ["submission", "item", "author", "at"]
+    list_filter = ["submission__round__network"]
+    search_fields = ["item__code", "submission__municipality__name", "text"]
     raw_id_fields = ["submission"]

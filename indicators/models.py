@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -43,6 +44,19 @@ class DataItem(models.Model):
     theme_en = models.CharField(_("theme (English)"), max_length=200, blank=True)
     # Items asked from the network's members even when no indicator uses them (context figures).
     networks = models.ManyToManyField(Network, verbose_name=_("networks"), blank=True, related_name="data_items")
+    # Soft checks (DESIGN.md §2): a change against the previous period beyond this many per cent,
+    # or a value outside the usual band, needs an explanation before submission.
+    max_change_pct = models.DecimalField(
+        _("largest usual change (%)"),
+        max_digits=9,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        default=Decimal(50),
+        help_text=_("A larger change against the previous period needs an explanation; empty: no check."),
+    )
+    usual_min = models.DecimalField(_("usual minimum"), max_digits=38, decimal_places=15, null=True, blank=True)
+    usual_max = models.DecimalField(_("usual maximum"), max_digits=38, decimal_places=15, null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -55,6 +69,16 @@ class DataItem(models.Model):
                 | Q(max_value__isnull=True)
                 | Q(max_value__gte=models.F("min_value")),
                 name="dataitem_range_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(usual_min__isnull=True)
+                | Q(usual_max__isnull=True)
+                | Q(usual_max__gte=models.F("usual_min")),
+                name="dataitem_usual_band_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_change_pct__isnull=True) | Q(max_change_pct__gt=0),
+                name="dataitem_max_change_positive",
             ),
         ]
 
@@ -224,6 +248,11 @@ class Round(models.Model):
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     # Empty: the network's whole indicator set is asked.
     indicators = models.ManyToManyField(Indicator, verbose_name=_("indicators"), blank=True, related_name="rounds")
+    # Demo figures (seed_demo): every page of the round says so, so nobody mistakes them for real data.
+    is_demo = models.BooleanField(_("demo data"), default=False)
+    # The deadline the three-day reminder went out for: a second beat run on the same day sends
+    # nothing, and an extended deadline gets its own reminder.
+    reminded_for = models.DateField(_("reminder sent for the deadline"), null=True, blank=True, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -314,3 +343,29 @@ class Value(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item.code} = {'—' if self.is_missing else self.number}"
+
+
+class ValueQuery(models.Model):
+    """One message of the query thread on a single value, between the coordinator and the staff.
+
+    The thread of a value is every message of its submission and data item, oldest first; it
+    survives the value being cleared.
+    """
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="queries")
+    item = models.ForeignKey(DataItem, on_delete=models.PROTECT, related_name="queries")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    at = models.DateTimeField(auto_now_add=True)
+    text = models.TextField(_("message"))
+
+    class Meta:
+        verbose_name = _("query on a value")
+        verbose_name_plural = _("queries on values")
+        ordering = ["submission", "item", "at", "pk"]
+        indexes = [
+            # The review and form pages load all threads of one submission.
+            models.Index(fields=["submission", "item"], name="valuequery_submission_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.submission}: {self.item.code}"

@@ -65,3 +65,73 @@ def check_value_hard(item: DataItem, raw: str | Decimal | float | int | None) ->
 def _plain(limit: Decimal | int | float) -> str:
     """A limit as the user's locale writes numbers, without the column's trailing zeros."""
     return number_format(Decimal(str(limit)).normalize().__format__("f"))
+
+
+# --- soft checks: warn, and require an explanation before submission ----------------------
+
+# A robust standard deviation from the median absolute deviation (normal consistency constant).
+MAD_TO_SD = Decimal("1.4826")
+ROBUST_SDS = 3
+# Fewer values than this say nothing about the network's distribution: no check.
+MIN_DISTRIBUTION = 5
+
+
+def _median(numbers: list[Decimal]) -> Decimal:
+    ordered = sorted(numbers)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def check_value_soft(
+    item: DataItem,
+    number: Decimal | None,
+    *,
+    previous: Decimal | None = None,
+    others: list[Decimal] | None = None,
+) -> list[str]:
+    """Warnings for a valid number (DESIGN.md §2, Validation); empty when nothing is unusual.
+
+    - change against the municipality's previous period beyond `item.max_change_pct` per cent
+      (not checked when the previous value is zero or missing);
+    - outside the item's usual band (`usual_min`, `usual_max`);
+    - beyond 3 robust standard deviations of the other members' values in the same round:
+      median ± 3 * 1.4826 * MAD, only when at least 5 values are known and the MAD is not zero.
+    """
+    if number is None:
+        return []
+    warnings: list[str] = []
+    if previous is not None and previous != 0 and item.max_change_pct is not None:
+        change = (number - previous) / abs(previous) * 100
+        if abs(change) > item.max_change_pct:
+            warnings.append(
+                _("%(change)s %% change against the previous period (%(previous)s); more than %(limit)s %% is unusual")
+                % {
+                    "change": number_format(change.quantize(Decimal(1)), use_l10n=True),
+                    "previous": number_format(previous.normalize(), use_l10n=True),
+                    "limit": number_format(item.max_change_pct.normalize(), use_l10n=True),
+                }
+            )
+    if item.usual_min is not None and number < item.usual_min:
+        warnings.append(
+            _("below the usual minimum %(min)s") % {"min": number_format(item.usual_min.normalize(), use_l10n=True)}
+        )
+    if item.usual_max is not None and number > item.usual_max:
+        warnings.append(
+            _("above the usual maximum %(max)s") % {"max": number_format(item.usual_max.normalize(), use_l10n=True)}
+        )
+    if others and len(others) >= MIN_DISTRIBUTION:
+        median = _median(others)
+        mad = _median([abs(other - median) for other in others])
+        spread = ROBUST_SDS * MAD_TO_SD * mad
+        if mad and abs(number - median) > spread:
+            warnings.append(
+                _("far from the network's values (median %(median)s, usual range %(low)s to %(high)s)")
+                % {
+                    "median": number_format(median.normalize(), use_l10n=True),
+                    "low": number_format((median - spread).quantize(Decimal("0.01")).normalize(), use_l10n=True),
+                    "high": number_format((median + spread).quantize(Decimal("0.01")).normalize(), use_l10n=True),
+                }
+            )
+    return warnings

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from indicators.models import DataItem, Submission, Value
 from indicators.services.periods import period_get_or_create, round_get_or_create, submission_get_or_create
@@ -75,7 +76,9 @@ def test_empty_is_not_an_error(item):
 @pytest.fixture
 def submission(world, item):
     period = period_get_or_create(label="2024")
-    return submission_get_or_create(round=round_get_or_create(network=world.network, period=period), municipality=world.a)
+    return submission_get_or_create(
+        round=round_get_or_create(network=world.network, period=period), municipality=world.a
+    )
 
 
 def test_save_records_who_changed_what(world, submission, item):
@@ -98,7 +101,9 @@ def test_save_records_who_changed_what(world, submission, item):
 
 def test_unchanged_values_add_no_history(world, submission, item):
     staff = world.users["staff_a"]
-    submission_values_save(submission=submission, user=staff, values={item.pk: ValueInput(Decimal(5))}, expected_version=0)
+    submission_values_save(
+        submission=submission, user=staff, values={item.pk: ValueInput(Decimal(5))}, expected_version=0
+    )
     changed = submission_values_save(
         submission=submission, user=staff, values={item.pk: ValueInput(Decimal("5.0"))}, expected_version=1
     )
@@ -109,8 +114,10 @@ def test_unchanged_values_add_no_history(world, submission, item):
 def test_the_second_of_two_concurrent_edits_is_refused_and_nothing_is_lost(world, submission, item):
     # Both editors opened the submission at version 0.
     first, second = world.users["staff_a"], world.users["coordinator"]
-    submission_values_save(submission=submission, user=first, values={item.pk: ValueInput(Decimal(1))}, expected_version=0)
-    with pytest.raises(ConcurrentEditError, match="Someone else saved this submission"):
+    submission_values_save(
+        submission=submission, user=first, values={item.pk: ValueInput(Decimal(1))}, expected_version=0
+    )
+    with translation.override("en"), pytest.raises(ConcurrentEditError, match="Someone else saved this submission"):
         submission_values_save(
             submission=Submission.objects.get(pk=submission.pk),
             user=second,

@@ -1,0 +1,226 @@
+"""Reads of rounds, submissions and values, shaped for the data-entry and review pages (no N+1)."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from networks.models import Membership, Municipality, Role
+
+from .models import DataItem, Round, Submission, Value, ValueQuery
+
+
+def round_get(*, pk: int) -> Round:
+    """The round with its network and period (raises Round.DoesNotExist)."""
+    return Round.objects.select_related("network", "period").get(pk=pk)
+
+
+def round_items(*, round: Round) -> list[DataItem]:
+    """The data items a round asks, ordered by theme and code.
+
+    The items read by the round's indicators (or, when the round names none, by the network's
+    indicator set), plus the items the network asks as context figures. Official items are
+    included: the form shows them read-only.
+    """
+    if round.indicators.exists():
+        by_indicator = Q(indicators__rounds=round)
+    else:
+        by_indicator = Q(indicators__network_links__network_id=round.network_id)
+    asked = by_indicator | Q(networks=round.network_id, source=DataItem.Source.ENTERED)
+    items = DataItem.objects.filter(asked).distinct()
+    return sorted(items, key=lambda item: (item.display_theme, item.code))
+
+
+def round_member_ids(*, round: Round) -> set[int]:
+    """Municipalities that are members of the round's network on the round's reference date."""
+    on = round.deadline or round.period.end
+    return set(
+        Membership.objects.active(on=on).filter(network_id=round.network_id).values_list("municipality_id", flat=True)
+    )
+
+
+def previous_values(*, submission: Submission) -> dict[int, Value]:
+    """The municipality's approved value of each item in the network's previous period.
+
+    "Previous" is the latest round of the same network whose period starts before this one.
+    Only approved values count: a draft or returned figure may still change, and comparing
+    against it would produce warnings that vanish later.
+    """
+    previous_round = (
+        Round.objects.filter(network_id=submission.round.network_id, period__start__lt=submission.round.period.start)
+        .order_by("-period__start")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if previous_round is None:
+        return {}
+    values = Value.objects.filter(
+        submission__round_id=previous_round,
+        submission__municipality_id=submission.municipality_id,
+        submission__status=Submission.Status.APPROVED,
+    ).select_related("submission__round__period")
+    return {value.item_id: value for value in values}
+
+
+def network_distribution(*, submission: Submission) -> dict[int, list[Decimal]]:
+    """Other members' submitted or approved numbers in the same round, by item id."""
+    numbers: dict[int, list[Decimal]] = defaultdict(list)
+    rows = (
+        Value.objects.filter(
+            submission__round_id=submission.round_id,
+            submission__status__in=[Submission.Status.SUBMITTED, Submission.Status.APPROVED],
+            is_missing=False,
+        )
+        .exclude(submission_id=submission.pk)
+        .values_list("item_id", "number")
+    )
+    for item_id, number in rows:
+        numbers[item_id].append(number)
+    return dict(numbers)
+
+
+def submission_values(*, submission: Submission) -> dict[int, Value]:
+    return {value.item_id: value for value in submission.values.all()}
+
+
+def submission_events(*, submission: Submission) -> QuerySet:
+    return submission.events.select_related("user").order_by("at", "pk")
+
+
+@dataclass
+class HistoryRow:
+    """One change of one value: who, when, from what to what (`None` = no value at all)."""
+
+    at: datetime.datetime
+    user: object
+    item: DataItem
+    kind: str  # "+" entered, "~" changed, "-" cleared (django-simple-history's history_type)
+    before: Decimal | str | None
+    after: Decimal | str | None
+    note: str
+
+
+def _state(record) -> Decimal | str | None:
+    if record is None or record.history_type == "-":
+        return None
+    if record.is_missing:
+        return "missing"
+    # normalize(): the stored 15 decimal places are storage, not what was entered.
+    return record.number.normalize()
+
+
+def submission_value_history(*, submission: Submission, limit: int = 200) -> list[HistoryRow]:
+    """Every change of every value of the submission, newest first, each with its previous state.
+
+    Built from django-simple-history's records (one query): a record's "before" is the previous
+    record of the same item. `before`/`after` are numbers (shown the locale's way), "missing" or
+    None (no value).
+    """
+    records = list(
+        Value.history.filter(submission_id=submission.pk)
+        .select_related("history_user", "item")
+        .order_by("history_date", "history_id")
+    )
+    last: dict[int, object] = {}
+    rows = []
+    for record in records:
+        before = last.get(record.item_id)
+        rows.append(
+            HistoryRow(
+                at=record.history_date,
+                user=record.history_user,
+                item=record.item,
+                kind=record.history_type,
+                before=_state(before),
+                after=_state(record),
+                note=record.missing_reason or record.explanation if record.history_type != "-" else "",
+            )
+        )
+        last[record.item_id] = record
+    rows.reverse()
+    return rows[:limit]
+
+
+def submission_queries(*, submission: Submission) -> dict[int, list[ValueQuery]]:
+    """The query threads of a submission by item id, oldest message first."""
+    threads: dict[int, list[ValueQuery]] = defaultdict(list)
+    for query in ValueQuery.objects.filter(submission=submission).select_related("author").order_by("at", "pk"):
+        threads[query.item_id].append(query)
+    return dict(threads)
+
+
+@dataclass
+class MatrixRow:
+    municipality: Municipality
+    submission: Submission | None
+    status: str
+    overdue: bool
+    warnings: int = 0
+    events: list = field(default_factory=list)
+
+
+def round_completion(*, round: Round, today: datetime.date | None = None) -> list[MatrixRow]:
+    """One row per member municipality: its submission's status, overdue when the deadline
+    passed and nothing was submitted yet."""
+    today = today or timezone.localdate()
+    member_ids = round_member_ids(round=round)
+    submissions = {
+        s.municipality_id: s
+        for s in Submission.objects.filter(round=round).select_related("municipality").order_by("municipality__name")
+    }
+    municipalities = Municipality.objects.filter(Q(pk__in=member_ids) | Q(pk__in=submissions.keys())).order_by("name")
+    rows = []
+    late = round.deadline is not None and today > round.deadline
+    for municipality in municipalities:
+        submission = submissions.get(municipality.pk)
+        status = submission.status if submission else "none"
+        overdue = late and status in ("none", Submission.Status.DRAFT, Submission.Status.RETURNED)
+        rows.append(MatrixRow(municipality=municipality, submission=submission, status=status, overdue=overdue))
+    return rows
+
+
+def staff_rounds(*, user) -> list[tuple[Round, Municipality, Submission | None]]:
+    """The open rounds of the networks the user's municipalities belong to, with their submissions."""
+    municipality_ids = set(
+        Role.objects.filter(user=user, kind=Role.Kind.STAFF).values_list("municipality_id", flat=True)
+    )
+    if not municipality_ids:
+        return []
+    memberships = list(
+        Membership.objects.active().filter(municipality_id__in=municipality_ids).select_related("municipality")
+    )
+    network_ids = {m.network_id for m in memberships}
+    rounds = list(
+        Round.objects.filter(network_id__in=network_ids, status=Round.Status.OPEN)
+        .select_related("network", "period")
+        .order_by("deadline", "network__code")
+    )
+    submissions = {
+        (s.round_id, s.municipality_id): s
+        for s in Submission.objects.filter(round__in=rounds, municipality_id__in=municipality_ids)
+    }
+    result = []
+    for round_ in rounds:
+        for membership in memberships:
+            if membership.network_id == round_.network_id:
+                result.append(
+                    (round_, membership.municipality, submissions.get((round_.pk, membership.municipality_id)))
+                )
+    return result
+
+
+def coordinated_rounds(*, user, limit: int = 50) -> QuerySet[Round]:
+    """The rounds of the networks the user coordinates, newest period first, with how many
+    submissions wait for review. (The review pages check `can_review_submissions` themselves.)"""
+    network_ids = Role.objects.filter(user=user, kind=Role.Kind.COORDINATOR).values("network_id")
+    return (
+        Round.objects.filter(network_id__in=network_ids)
+        .select_related("network", "period")
+        .annotate(waiting=Count("submissions", filter=Q(submissions__status=Submission.Status.SUBMITTED)))
+        .order_by("-period__start", "network__code")[:limit]
+    )

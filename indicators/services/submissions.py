@@ -1,0 +1,228 @@
+"""The submission workflow: draft → submitted → (returned → submitted)* → approved.
+
+Every transition locks the submission row, checks the current status, records a
+`SubmissionEvent` (who, when, from, to, message) and tells whoever needs to know.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import notifications, selectors
+from ..models import DataItem, Round, Submission, SubmissionEvent, ValueQuery
+from ..validation import check_value_hard, check_value_soft
+
+
+class WorkflowError(Exception):
+    """A transition that is not allowed from the submission's current status."""
+
+
+@dataclass
+class SubmissionCheck:
+    """What stops a submission: errors by item id (block) and unexplained warnings by item id."""
+
+    errors: dict[int, list[str]] = field(default_factory=dict)
+    warnings: dict[int, list[str]] = field(default_factory=dict)
+    unexplained: set[int] = field(default_factory=set)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.unexplained
+
+
+class SubmissionInvalid(Exception):
+    def __init__(self, check: SubmissionCheck) -> None:
+        self.check = check
+        super().__init__(
+            _("The submission cannot be sent yet: correct the errors and explain the warnings marked below.")
+        )
+
+
+def submission_warnings(
+    *, submission: Submission, items: Iterable[DataItem], values: dict | None = None, previous: dict | None = None
+) -> dict[int, list[str]]:
+    """Soft-check warnings of the submission's current numbers, by item id.
+
+    `values` and `previous` (from the selectors) may be passed when the caller has them already.
+    """
+    values = selectors.submission_values(submission=submission) if values is None else values
+    previous = selectors.previous_values(submission=submission) if previous is None else previous
+    distribution = selectors.network_distribution(submission=submission)
+    warnings: dict[int, list[str]] = {}
+    for item in items:
+        value = values.get(item.pk)
+        if value is None or value.is_missing:
+            continue
+        before = previous.get(item.pk)
+        found = check_value_soft(
+            item,
+            value.number,
+            previous=None if before is None or before.is_missing else before.number,
+            others=distribution.get(item.pk),
+        )
+        if found:
+            warnings[item.pk] = found
+    return warnings
+
+
+def submission_check(*, submission: Submission, items: list[DataItem] | None = None) -> SubmissionCheck:
+    """Hard errors (an entered item without a value, a missing value without a reason, a number
+    outside the allowed range) and the soft warnings that still need an explanation."""
+    items = selectors.round_items(round=submission.round) if items is None else items
+    values = selectors.submission_values(submission=submission)
+    check = SubmissionCheck()
+    for item in items:
+        if item.source != DataItem.Source.ENTERED:
+            continue
+        value = values.get(item.pk)
+        if value is None:
+            check.errors[item.pk] = [_("enter the value or declare it missing")]
+        elif value.is_missing and not value.missing_reason.strip():
+            check.errors[item.pk] = [_("say why the value is missing")]
+        elif not value.is_missing and (error := check_value_hard(item, value.number).error):
+            # The range may have changed since the value was saved.
+            check.errors[item.pk] = [error]
+    check.warnings = submission_warnings(submission=submission, items=items, values=values)
+    check.unexplained = {item_id for item_id in check.warnings if not (values[item_id].explanation or "").strip()}
+    return check
+
+
+def _lock(submission: Submission) -> Submission:
+    locked = Submission.objects.select_for_update().get(pk=submission.pk)
+    submission.status = locked.status
+    submission.version = locked.version
+    return submission
+
+
+def _transition(*, submission: Submission, user, to_status: str, message: str = "") -> SubmissionEvent:
+    from_status = submission.status
+    submission.status = to_status
+    submission.updated_at = timezone.now()
+    submission.save(update_fields=["status", "updated_at"])
+    return SubmissionEvent.objects.create(
+        submission=submission, from_status=from_status, to_status=to_status, user=user, message=message.strip()
+    )
+
+
+def _results_stale(submission: Submission) -> None:
+    from comparisons.triggers import results_stale
+
+    results_stale(round_id=submission.round_id, item_ids=list(submission.values.values_list("item_id", flat=True)))
+
+
+@transaction.atomic
+def submission_submit(*, submission: Submission, user, message: str = "") -> SubmissionEvent:
+    """Draft or returned → submitted; raises SubmissionInvalid while errors or unexplained warnings remain."""
+    _lock(submission)
+    if submission.status not in (Submission.Status.DRAFT, Submission.Status.RETURNED):
+        raise WorkflowError(_("Only a draft or a returned submission can be submitted."))
+    if submission.round.status != Round.Status.OPEN:
+        raise WorkflowError(_("The round is closed."))
+    check = submission_check(submission=submission)
+    if not check.ok:
+        raise SubmissionInvalid(check)
+    event = _transition(submission=submission, user=user, to_status=Submission.Status.SUBMITTED, message=message)
+    notifications.notify_submission_arrived(submission=submission)
+    return event
+
+
+@transaction.atomic
+def submission_return(*, submission: Submission, user, message: str) -> SubmissionEvent:
+    """Submitted (or approved) → returned, with a message saying what to fix."""
+    if not message.strip():
+        raise WorkflowError(_("Say what needs to be corrected."))
+    _lock(submission)
+    if submission.status not in (Submission.Status.SUBMITTED, Submission.Status.APPROVED):
+        raise WorkflowError(_("Only a submitted or approved submission can be returned."))
+    was_approved = submission.status == Submission.Status.APPROVED
+    event = _transition(submission=submission, user=user, to_status=Submission.Status.RETURNED, message=message)
+    if was_approved:
+        # Its values leave the results.
+        _results_stale(submission)
+    notifications.notify_submission_returned(submission=submission, message=message.strip())
+    return event
+
+
+@transaction.atomic
+def submission_approve(*, submission: Submission, user, message: str = "") -> SubmissionEvent:
+    """Submitted → approved: the values enter the network's results."""
+    _lock(submission)
+    if submission.status != Submission.Status.SUBMITTED:
+        raise WorkflowError(_("Only a submitted submission can be approved."))
+    event = _transition(submission=submission, user=user, to_status=Submission.Status.APPROVED, message=message)
+    _results_stale(submission)
+    return event
+
+
+@transaction.atomic
+def submissions_bulk_approve(*, round: Round, user, submission_ids: Iterable[int]) -> int:
+    """Approve the round's submitted submissions among `submission_ids`; others are left alone.
+
+    Returns how many were approved. One recompute request for the whole round.
+    """
+    submissions = list(
+        Submission.objects.select_for_update()
+        .filter(round=round, pk__in=list(submission_ids), status=Submission.Status.SUBMITTED)
+        .order_by("pk")
+    )
+    for submission in submissions:
+        _transition(submission=submission, user=user, to_status=Submission.Status.APPROVED)
+    if submissions:
+        from comparisons.triggers import results_stale
+
+        results_stale(round_id=round.pk, item_ids=None)
+    return len(submissions)
+
+
+@transaction.atomic
+def value_query_add(*, submission: Submission, item: DataItem, user, text: str) -> ValueQuery:
+    """A message in the query thread of one value."""
+    if not text.strip():
+        raise WorkflowError(_("Write a message."))
+    return ValueQuery.objects.create(submission=submission, item=item, author=user, text=text.strip())
+
+
+def round_opened_notify(round: Round) -> int:
+    """E-mail the staff of every member municipality that the round is open; returns how many.
+
+    Called by whoever opens a round (the coordinator workspace), inside or outside a transaction:
+    the mail leaves after commit.
+    """
+    return notifications.notify_round_opened(round=round, municipality_ids=selectors.round_member_ids(round=round))
+
+
+def round_deadline_remind(*, round: Round) -> int:
+    """E-mail the staff of member municipalities that have not submitted yet; returns how many.
+
+    Once per deadline: the round row is claimed first (`reminded_for`), so a repeated or
+    concurrent run sends nothing, and an extended deadline gets its own reminder. Called by the
+    beat task outside any transaction, so the mail leaves at once; if sending fails the claim is
+    released and the exception propagates, so the task's retry sends again.
+    """
+    rounds = Round.objects.filter(pk=round.pk)
+    previous = rounds.values_list("reminded_for", flat=True).first()
+    claimed = (
+        rounds.filter(deadline__isnull=False)
+        .exclude(reminded_for=models.F("deadline"))
+        .update(reminded_for=models.F("deadline"))
+    )
+    if not claimed:
+        return 0
+    done = set(
+        Submission.objects.filter(
+            round=round, status__in=[Submission.Status.SUBMITTED, Submission.Status.APPROVED]
+        ).values_list("municipality_id", flat=True)
+    )
+    waiting = selectors.round_member_ids(round=round) - done
+    if not waiting:
+        return 0
+    try:
+        return notifications.notify_deadline_near(round=round, municipality_ids=waiting)
+    except Exception:
+        rounds.update(reminded_for=previous)
+        raise

@@ -1,0 +1,1 @@
+"""Pages of the indicators app: the staff form (submissions) and the coordinator's review."""

@@ -1,0 +1,108 @@
+"""The coordinator's pages: a round's completion matrix, bulk approval, the review of one submission."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from networks import permissions
+
+from .. import selectors
+from ..forms import BulkApproveForm, DecisionForm, ValueQueryForm
+from ..models import Round, Submission
+from ..services.submissions import (
+    WorkflowError,
+    submission_approve,
+    submission_check,
+    submission_return,
+    submissions_bulk_approve,
+)
+from ._rows import submission_rows
+
+
+def _reviewable_round(request: HttpRequest, pk: int) -> Round:
+    try:
+        round_ = selectors.round_get(pk=pk)
+    except Round.DoesNotExist as exc:
+        raise Http404 from exc
+    permissions.require(permissions.can_review_submissions(request.user, round_.network))
+    return round_
+
+
+@login_required
+def round_matrix(request: HttpRequest, round_pk: int) -> HttpResponse:
+    round_ = _reviewable_round(request, round_pk)
+    rows = selectors.round_completion(round=round_)
+    submitted = Submission.objects.filter(round=round_, status=Submission.Status.SUBMITTED)
+    context = {
+        "round": round_,
+        "rows": rows,
+        "bulk_form": BulkApproveForm(queryset=submitted),
+        "submitted_count": sum(1 for row in rows if row.status == Submission.Status.SUBMITTED),
+    }
+    return render(request, "indicators/round_matrix.html", context)
+
+
+@require_POST
+@login_required
+def round_bulk_approve(request: HttpRequest, round_pk: int) -> HttpResponse:
+    round_ = _reviewable_round(request, round_pk)
+    form = BulkApproveForm(
+        request.POST, queryset=Submission.objects.filter(round=round_, status=Submission.Status.SUBMITTED)
+    )
+    if form.is_valid():
+        count = submissions_bulk_approve(
+            round=round_, user=request.user, submission_ids=[s.pk for s in form.cleaned_data["submissions"]]
+        )
+        messages.success(
+            request,
+            ngettext("%(count)d submission approved.", "%(count)d submissions approved.", count) % {"count": count},
+        )
+    else:
+        messages.error(request, _("Choose the submitted submissions to approve."))
+    return redirect("indicators:round_matrix", round_pk=round_.pk)
+
+
+@login_required
+def submission_review(request: HttpRequest, pk: int) -> HttpResponse:
+    submission = get_object_or_404(
+        Submission.objects.select_related("round__network", "round__period", "municipality"), pk=pk
+    )
+    round_ = submission.round
+    permissions.require(permissions.can_review_submissions(request.user, round_.network))
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        decision = form.cleaned_data["decision"]
+        message = form.cleaned_data["message"]
+        try:
+            if decision == DecisionForm.APPROVE:
+                submission_approve(submission=submission, user=request.user, message=message)
+                messages.success(request, _("Approved."))
+            else:
+                submission_return(submission=submission, user=request.user, message=message)
+                messages.success(request, _("Returned to the municipality with your message."))
+        except WorkflowError as exc:
+            messages.error(request, str(exc))
+        return redirect(reverse("indicators:submission_review", kwargs={"pk": submission.pk}))
+    items = selectors.round_items(round=round_)
+    check = submission_check(submission=submission, items=items)
+    context = {
+        "round": round_,
+        "municipality": submission.municipality,
+        "submission": submission,
+        "groups": submission_rows(submission=submission, items=items, errors=check.errors),
+        "warning_count": sum(len(found) for found in check.warnings.values()),
+        "events": selectors.submission_events(submission=submission),
+        "history": selectors.submission_value_history(submission=submission),
+        "decision_form": form,
+        "may_decide": submission.status in (Submission.Status.SUBMITTED, Submission.Status.APPROVED),
+        "may_discuss": True,
+        "query_form": ValueQueryForm(),
+    }
+    return render(request, "indicators/submission_review.html", context)
