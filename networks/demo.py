@@ -43,6 +43,9 @@ def demo_seed(*, log: Callable[[str], object] = lambda _msg: None) -> list[tuple
         role_grant(user=coordinator, kind=Role.Kind.COORDINATOR, network=network)
     role_grant(user=staff, kind=Role.Kind.STAFF, municipality=home)
     role_grant(user=viewer, kind=Role.Kind.VIEWER, municipality=home)
+    from indicators.demo import demo_values_seed  # the indicators app builds on this one
+
+    demo_values_seed(log=log)
     return [
         ("demo-admin", "administrator"),
         ("demo-coordinator", "coordinator of every demo network"),
