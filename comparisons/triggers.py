@@ -2,14 +2,81 @@
 
 indicators' services call `results_stale` after approving, returning or editing an approved
 submission; the comparisons app decides what to recompute and when (after commit, in Celery).
+Publication and catalogue changes call `results_stale_network` for a wider run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db import transaction
+
 
 def results_stale(*, round_id: int, item_ids: Iterable[int] | None = None) -> None:
-    """The approved values of `round_id` changed (for `item_ids`, or all items when None)."""
-    # Implemented by the comparison engine issue: enqueue a recompute after commit.
-    return None
+    """The approved values of `round_id` changed (for `item_ids`, or all items when None).
+
+    After commit, requests a recompute of just the indicators that read those items in the
+    round's network/period; of the same indicators in every other network with a round in that
+    period (their `all` and other cross-network peer groups include this municipality); and of
+    the next period's rounds (their change against the previous period). A change of a
+    nearest-neighbour context item recomputes the whole scope. Nothing happens if the
+    transaction rolls back.
+    """
+    ids = None if item_ids is None else sorted(set(item_ids))
+    transaction.on_commit(lambda: _request_for_round(round_id, ids))
+
+
+def results_stale_network(*, network_id: int, period_id: int | None = None, reason: str = "") -> None:
+    """Recompute a whole network (one period or all of its rounds) after commit: publication,
+    a catalogue change."""
+
+    def request() -> None:
+        from indicators.models import Period
+        from networks.models import Network
+
+        from .services import recompute_request, recompute_scopes
+
+        network = Network.objects.get(pk=network_id)
+        period = Period.objects.get(pk=period_id) if period_id is not None else None
+        for scope_network, scope_period in recompute_scopes(network=network, period=period):
+            recompute_request(network=scope_network, period=scope_period, reason=reason or "network changed")
+
+    transaction.on_commit(request)
+
+
+def _request_for_round(round_id: int, item_ids: list[int] | None) -> None:
+    from indicators.models import DataItem, Indicator, Round
+
+    from .selectors import next_periods
+    from .services import nearest_context_items, recompute_request
+
+    round_ = Round.objects.select_related("network", "period").filter(pk=round_id).first()
+    if round_ is None:
+        return
+    indicator_ids: list[int] | None = None
+    if item_ids is not None:
+        codes = set(DataItem.objects.filter(pk__in=item_ids).values_list("code", flat=True))
+        if codes & set(nearest_context_items()):
+            indicator_ids = None  # the neighbours themselves may change
+        else:
+            indicator_ids = sorted(
+                set(Indicator.objects.filter(items__in=item_ids).values_list("pk", flat=True))
+                # An indicator without a formula is the data item of the same code.
+                | set(Indicator.objects.filter(code__in=codes, formula="").values_list("pk", flat=True))
+                | set(Indicator.objects.filter(formula__in=codes).values_list("pk", flat=True))
+            )
+            if not indicator_ids:
+                return
+    scopes = [(round_.network, round_.period)]
+    others = Round.objects.filter(period=round_.period).exclude(network=round_.network).select_related("network")
+    if indicator_ids is not None:
+        others = others.filter(network__indicators__in=indicator_ids).distinct()
+    scopes += [(other.network, round_.period) for other in others]
+    for following in next_periods(round_.period):
+        scopes += [
+            (later.network, following)
+            for later in Round.objects.filter(period=following, network=round_.network).select_related("network")
+        ]
+    reason = "values changed"
+    for network, period in scopes:
+        recompute_request(network=network, period=period, indicator_ids=indicator_ids, reason=reason)

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from .models import CompositeResult, PeerGroup, PeerGroupMember, RecomputeRun, Result
+
+
+class PeerGroupMemberInline(admin.TabularInline):
+    model = PeerGroupMember
+    autocomplete_fields = ["municipality"]
+    extra = 0
+
+
+@admin.register(PeerGroup)
+class PeerGroupAdmin(admin.ModelAdmin):
+    search_fields = ["name"]
+    inlines = [PeerGroupMemberInline]
+
+
+@admin.register(RecomputeRun)
+class RecomputeRunAdmin(admin.ModelAdmin):
+    list_display = ["pk", "network", "period", "status", "progress", "requested_at", "duration", "rows_written"]
+    list_filter = ["status", "network"]
+    list_select_related = ["network", "period"]
+    readonly_fields = [field.name for field in RecomputeRun._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # runs are requested by the portal and the recompute command
+
+
+@admin.register(Result)
+class ResultAdmin(admin.ModelAdmin):
+    """Read-only: results are written by the engine only."""
+
+    list_display = ["network", "period", "indicator", "peer_group", "municipality", "value", "rank", "n"]
+    list_filter = ["network", "peer_group"]
+    list_select_related = ["network", "period", "indicator", "municipality"]
+    search_fields = ["municipality__code", "indicator__code"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(CompositeResult)
+class CompositeResultAdmin(admin.ModelAdmin):
+    list_display = ["network", "period", "peer_group", "municipality", "index_value", "coverage"]
+    list_filter = ["network", "peer_group"]
+    list_select_related = ["network", "period", "municipality"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

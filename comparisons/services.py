@@ -1,0 +1,695 @@
+"""Writing stored results: compute one network/period with the engine and replace it atomically.
+
+`results_recompute` is the whole pipeline for one scope: one selector query of approved values
+into a DataFrame, vectorised figures (`engine`), and one transaction that deletes the scope's
+old rows and bulk-writes the new ones (COPY on PostgreSQL, bulk_create elsewhere).
+
+`recompute_request` / `recompute_run_execute` are the run bookkeeping around it: requests for
+a scope coalesce into one pending run, and a scope lock keeps two runs from computing at once.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from indicators.models import Indicator, NetworkIndicator, Period, Submission
+from networks.models import Municipality, Network
+from networks.services import ImportReport
+from networks.tabular import ImportFailed, RowError, Table
+
+from . import engine, peer_groups
+from .models import CompositeResult, Neighbour, PeerGroup, PeerGroupMember, RecomputeRun, Result, ScopeLock
+from .selectors import (
+    approved_values_frame,
+    deduplicate_values,
+    evaluate_indicators,
+    network_indicators,
+    previous_period,
+    wide_items,
+)
+
+Progress = Callable[[int], None]
+logger = logging.getLogger(__name__)
+
+RESULT_FIGURES = ("n", "mean", "median", "q1", "q3", "min", "max", "std", "rank", "percentile", "band", "z", "score")
+CHANGE_COLUMNS = ("previous_value", "change_abs", "change_rel", "improved")
+
+
+def nearest_context_items() -> list[str]:
+    """Data item codes (or municipality attribute names) the nearest-neighbour groups use."""
+    return list(getattr(settings, "COMPARISON_NEAREST_CONTEXT", ("POPULATION", "area_km2")))
+
+
+def nearest_default_k() -> int:
+    return int(getattr(settings, "COMPARISON_NEAREST_K", 5))
+
+
+def lock_stale_after() -> datetime.timedelta:
+    return datetime.timedelta(seconds=int(getattr(settings, "COMPARISON_LOCK_STALE_SECONDS", 600)))
+
+
+@dataclass
+class ScopeResults:
+    """What one computation of a scope produced, before it is written."""
+
+    results: pd.DataFrame
+    composite: pd.DataFrame | None
+    neighbours: list[tuple[int, int, int, dict]] = field(default_factory=list)  # focal, other, position, shares
+    peer_groups: list[str] = field(default_factory=list)
+    nearest_group: str | None = None
+
+
+def _municipality_frame(ids: Iterable[int]) -> pd.DataFrame:
+    rows = list(Municipality.objects.filter(pk__in=list(ids)).values_list("pk", "code", "kind", "region", "attributes"))
+    frame = pd.DataFrame.from_records(rows, columns=["id", "code", "kind", "region", "attributes"])
+    return frame.set_index("id")
+
+
+def default_peer_groups(*, municipalities: pd.DataFrame, focal_ids: set[int]) -> list[str]:
+    """`network`, `all`, `kind`, `region`, every grouping attribute, every custom group with a
+    focal member, and `nearest:K` with the default K (see the README section "Peer groups")."""
+    names = list(peer_groups.FIXED_PEER_GROUPS)
+    configured = getattr(settings, "COMPARISON_ATTRIBUTES", None)
+    attributes = (
+        list(configured) if configured is not None else peer_groups.grouping_attributes(municipalities, focal_ids)
+    )
+    names += [f"attr:{name}" for name in attributes]
+    custom = PeerGroup.objects.filter(members__municipality_id__in=focal_ids).distinct().order_by("name")
+    names += [f"custom:{name}" for name in custom.values_list("name", flat=True)]
+    names.append(f"nearest:{nearest_default_k()}")
+    return names
+
+
+def results_compute(
+    *,
+    network: Network,
+    period: Period,
+    indicators: Sequence[Indicator],
+    peer_group_names: Sequence[str] | None = None,
+    composite: bool = True,
+    reuse_neighbours: bool = False,
+    progress: Progress | None = None,
+) -> ScopeResults:
+    """Every stored figure of the scope (for ``indicators``), computed but not written."""
+    report = progress or (lambda _percent: None)
+    previous = previous_period(period)
+    period_ids = [period.pk] + ([previous.pk] if previous else [])
+    approved = Submission.objects.filter(status=Submission.Status.APPROVED, round__period_id__in=period_ids)
+    reporting = list(approved.values_list("round__network_id", "round__period_id", "municipality_id"))
+    network_ids = {m for n, p, m in reporting if n == network.pk and p == period.pk}
+    all_ids = {m for _n, p, m in reporting if p == period.pk}
+    municipalities = _municipality_frame(all_ids)
+    names = list(peer_group_names or default_peer_groups(municipalities=municipalities, focal_ids=network_ids))
+
+    codes: set[str] = set(nearest_context_items())
+    formulas = {}
+    from indicators.formula import parse_formula
+
+    for indicator in indicators:
+        formulas[indicator.pk] = parse_formula(indicator.formula.strip() or indicator.code)
+        codes |= formulas[indicator.pk].codes
+    values = deduplicate_values(approved_values_frame(period_ids=period_ids, item_codes=codes), network_id=network.pk)
+    report(10)
+
+    wide = wide_items(values, period.pk).reindex(sorted(all_ids))
+    long = evaluate_indicators(wide, list(indicators))
+    polarity = {indicator.pk: indicator.polarity for indicator in indicators}
+
+    custom: dict[str, set[int]] = {}
+    for name, municipality_id in PeerGroup.objects.filter(
+        name__in=[n[len("custom:") :] for n in names if n.startswith("custom:")]
+    ).values_list("name", "members__municipality_id"):
+        if municipality_id is not None:
+            custom.setdefault(name, set()).add(municipality_id)
+    neighbours: dict[int, list[int]] = {}
+    neighbour_rows: list[tuple[int, int, int, dict]] = []
+    nearest_group = next((n for n in names if n.startswith("nearest:")), None)
+    stored_neighbours = (
+        _stored_neighbours(network, period, nearest_group) if nearest_group and reuse_neighbours else None
+    )
+    if stored_neighbours:
+        # An incremental run keeps the last full run's neighbours: a change of a context item
+        # triggers a full run (triggers.results_stale), so they are still right.
+        neighbours = stored_neighbours
+    elif nearest_group:
+        context = peer_groups.context_frame(
+            municipalities=municipalities, wide_items=wide, variables=nearest_context_items()
+        )
+        neighbours, shares = peer_groups.nearest(context, focal_ids=network_ids, k=int(nearest_group.split(":")[1]))
+        for focal_id, near in neighbours.items():
+            for position, other in enumerate(near, start=1):
+                neighbour_rows.append((focal_id, other, position, shares[(focal_id, other)]))
+
+    frames = []
+    for step, name in enumerate(names, start=1):
+        members = peer_groups.membership(
+            name,
+            municipalities=municipalities,
+            focal_ids=network_ids,
+            network_code=network.code,
+            network_ids=network_ids,
+            custom=custom,
+            neighbours=neighbours if name == nearest_group else None,
+        )
+        if not members.empty and not long.empty:
+            frame = long.merge(members, on="municipality_id", how="inner")
+            frame["peer_group"] = name
+            frames.append(frame)
+        report(10 + int(30 * step / len(names)))
+    if frames:
+        frame = pd.concat(frames, ignore_index=True)
+    else:
+        frame = pd.DataFrame(
+            columns=[
+                "indicator_id",
+                "municipality_id",
+                "value",
+                "reason",
+                *peer_groups.MEMBERSHIP_COLUMNS,
+                "peer_group",
+            ]
+        )
+    frame["indicator"] = frame["indicator_id"]
+    frame["municipality"] = frame["municipality_id"]
+    frame["period"] = period.pk
+    frame["polarity"] = frame["indicator_id"].map(polarity)
+    figures = engine.compute_figures(frame)
+    stored = figures[figures["focal"].astype(bool)].reset_index(drop=True)
+    report(70)
+
+    stored = _with_changes(stored, long, values, network_ids, period, previous, list(indicators), polarity)
+    composite_frame = _composite(network, period, stored, list(indicators)) if composite else None
+    report(80)
+    return ScopeResults(
+        results=stored,
+        composite=composite_frame,
+        neighbours=neighbour_rows,
+        peer_groups=names,
+        nearest_group=nearest_group,
+    )
+
+
+def _stored_neighbours(network: Network, period: Period, peer_group: str) -> dict[int, list[int]]:
+    found: dict[int, list[int]] = {}
+    for focal, other in (
+        Neighbour.objects.filter(network=network, period=period, peer_group=peer_group)
+        .order_by("municipality_id", "position")
+        .values_list("municipality_id", "neighbour_id")
+    ):
+        found.setdefault(focal, []).append(other)
+    return found
+
+
+def _with_changes(stored, long, values, network_ids, period, previous, indicators, polarity) -> pd.DataFrame:
+    for column in CHANGE_COLUMNS:
+        stored[column] = np.nan if column != "improved" else None
+    if previous is None or stored.empty:
+        return stored
+    current = long[long["municipality_id"].isin(network_ids)].assign(period=period.label)
+    before_wide = wide_items(values, previous.pk).reindex(sorted(network_ids))
+    before = evaluate_indicators(before_wide, indicators).assign(period=previous.label)
+    both = pd.concat([current, before], ignore_index=True)
+    both["indicator"] = both["indicator_id"]
+    both["municipality"] = both["municipality_id"]
+    both["polarity"] = both["indicator_id"].map(polarity)
+    changes = engine.compute_changes(both, [previous.label, period.label])
+    changes = changes[changes["period"] == period.label][["indicator_id", "municipality_id", *CHANGE_COLUMNS]]
+    stored = stored.drop(columns=list(CHANGE_COLUMNS)).merge(
+        changes, on=["indicator_id", "municipality_id"], how="left"
+    )
+    return stored
+
+
+def _composite(network: Network, period: Period, stored: pd.DataFrame, indicators: list[Indicator]):
+    """Composite index per municipality and peer group over the network's index indicators.
+
+    For an incremental run the scores of the index indicators not recomputed come from the
+    stored results, so the index always covers the whole indicator set.
+    """
+    weights = {
+        indicator_id: float(weight)
+        for indicator_id, weight in NetworkIndicator.objects.filter(
+            network=network, indicator__in_index=True
+        ).values_list("indicator_id", "indicator__weight")
+    }
+    if not weights or sum(weights.values()) <= 0:
+        return None
+    recomputed = {indicator.pk for indicator in indicators}
+    columns = ["municipality_id", "peer_group", "group_key", "indicator_id", "score"]
+    scores = stored[columns]
+    others = set(weights) - recomputed
+    if others:
+        kept = pd.DataFrame.from_records(
+            list(
+                Result.objects.filter(network=network, period=period, indicator_id__in=others).values_list(
+                    "municipality_id", "peer_group", "group_key", "indicator_id", "score"
+                )
+            ),
+            columns=columns,
+        )
+        scores = pd.concat([scores, kept], ignore_index=True)
+    scores = scores.rename(columns={"municipality_id": "municipality", "indicator_id": "indicator"})
+    scores["period"] = period.pk
+    scores["score"] = pd.to_numeric(scores["score"], errors="coerce").astype("float64")
+    scores["indicator"] = scores["indicator"].astype(str)
+    # A municipality's index is one row per peer group; nearest:K has one group per focal.
+    return engine.compute_composite(scores, {str(key): value for key, value in weights.items()})
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+RESULT_FIELDS = [
+    "network_id",
+    "period_id",
+    "indicator_id",
+    "peer_group",
+    "group_key",
+    "municipality_id",
+    "value",
+    "missing_reason",
+    *RESULT_FIGURES,
+    *CHANGE_COLUMNS,
+    "computed_at",
+]
+
+
+def _result_frame(network: Network, period: Period, stored: pd.DataFrame, now) -> pd.DataFrame:
+    """The rows of `Result` as a frame whose columns are the model's field attnames."""
+    frame = pd.DataFrame(
+        {
+            "network_id": network.pk,
+            "period_id": period.pk,
+            "indicator_id": stored["indicator_id"].astype("int64"),
+            "peer_group": stored["peer_group"].astype(str),
+            "group_key": stored["group_key"].astype(str),
+            "municipality_id": stored["municipality_id"].astype("int64"),
+            "value": stored["value"].astype("float64"),
+            "missing_reason": stored["reason"].fillna("").astype(str).str.slice(0, 200),
+        }
+    )
+    for column in (*RESULT_FIGURES, *CHANGE_COLUMNS):
+        frame[column] = stored[column]
+    frame["band"] = stored["band"].astype(object).where(stored["band"].notna(), "")
+    frame["computed_at"] = now
+    return frame[RESULT_FIELDS]
+
+
+# Django column types -> the names psycopg's binary COPY dumpers know.
+_COPY_TYPES = {
+    "double precision": "float8",
+    "integer": "int4",
+    "bigint": "int8",
+    "smallint": "int2",
+    "boolean": "bool",
+    "timestamp with time zone": "timestamptz",
+    "text": "text",
+    "jsonb": "jsonb",
+}
+
+
+def _column_values(series: pd.Series, copy_type: str) -> list:
+    """One column as Python values with None for missing (binary COPY writes NaN as NaN)."""
+    if copy_type == "float8":
+        array = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        values = array.astype(object)
+        values[np.isnan(array)] = None
+        return values.tolist()
+    if copy_type in ("int2", "int4", "int8"):
+        present = series.notna().to_numpy()
+        array = series.to_numpy(dtype=np.float64, na_value=np.nan) if not present.all() else series.to_numpy()
+        values = np.full(len(series), None, dtype=object)
+        values[present] = array[present].astype(np.int64).tolist()
+        return values.tolist()
+    if copy_type == "jsonb":
+        from psycopg.types.json import Jsonb
+
+        return [None if value is None else Jsonb(value) for value in series.tolist()]
+    return series.astype(object).where(series.notna(), None).tolist()
+
+
+def _copy_frame(model, frame: pd.DataFrame) -> int:
+    """PostgreSQL fast path: the whole frame in one binary COPY, inside the current transaction.
+
+    Binary, because formatting millions of floats as text costs more than the rest of a run;
+    floats go over as IEEE doubles, so not a bit is lost.
+    """
+    model_fields = [model._meta.get_field(name.removesuffix("_id")) for name in frame.columns]
+    types = []
+    for model_field in model_fields:
+        db_type = (
+            model_field.target_field.rel_db_type(connection)
+            if model_field.is_relation
+            else model_field.db_type(connection)
+        )
+        types.append("varchar" if db_type.startswith("varchar") else _COPY_TYPES[db_type])
+    columns = [_column_values(frame[name], copy_type) for name, copy_type in zip(frame.columns, types, strict=True)]
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(model_field.column) for model_field in model_fields)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy,
+    ):
+        copy.set_types(types)
+        for row in zip(*columns, strict=True):
+            copy.write_row(row)
+    return len(frame)
+
+
+def _insert(model, frame: pd.DataFrame) -> int:
+    """Bulk-write a frame (columns = field attnames): COPY on PostgreSQL, bulk_create elsewhere."""
+    if frame.empty:
+        return 0
+    if connection.vendor == "postgresql":
+        return _copy_frame(model, frame)
+    plain = frame.astype(object).where(frame.notna(), None)
+    fields = list(frame.columns)
+    objects = [model(**dict(zip(fields, row, strict=True))) for row in plain.itertuples(index=False, name=None)]
+    model.objects.bulk_create(objects, batch_size=2000)
+    return len(objects)
+
+
+@transaction.atomic
+def results_replace(
+    *,
+    network: Network,
+    period: Period,
+    computed: ScopeResults,
+    indicator_ids: Sequence[int] | None,
+    peer_group_names: Sequence[str] | None = None,
+) -> int:
+    """Delete the scope's old rows (those indicators, or all) and write the new ones, atomically."""
+    now = timezone.now()
+    old = Result.objects.filter(network=network, period=period)
+    if indicator_ids is not None:
+        old = old.filter(indicator_id__in=list(indicator_ids))
+    if peer_group_names is not None:
+        old = old.filter(peer_group__in=list(peer_group_names))
+    old.delete()
+    written = _insert(Result, _result_frame(network, period, computed.results, now))
+    if computed.composite is not None:
+        CompositeResult.objects.filter(network=network, period=period).delete()
+        composite = computed.composite
+        written += _insert(
+            CompositeResult,
+            pd.DataFrame(
+                {
+                    "network_id": network.pk,
+                    "period_id": period.pk,
+                    "peer_group": composite["peer_group"].astype(str),
+                    "group_key": composite["group_key"].astype(str),
+                    "municipality_id": composite["municipality"].astype("int64"),
+                    "index_value": composite["index_value"].astype("float64"),
+                    "coverage": composite["coverage"].astype("float64"),
+                    "computed_at": now,
+                }
+            ),
+        )
+    elif indicator_ids is None:
+        CompositeResult.objects.filter(network=network, period=period).delete()
+    if indicator_ids is None and computed.nearest_group:
+        Neighbour.objects.filter(network=network, period=period).delete()
+        neighbours = pd.DataFrame(
+            computed.neighbours, columns=["municipality_id", "neighbour_id", "position", "contributions"]
+        )
+        neighbours.insert(0, "peer_group", computed.nearest_group)
+        neighbours.insert(0, "period_id", period.pk)
+        neighbours.insert(0, "network_id", network.pk)
+        _insert(Neighbour, neighbours)
+    return written
+
+
+def results_recompute(
+    *,
+    network: Network,
+    period: Period,
+    indicator_ids: Sequence[int] | None = None,
+    peer_group_names: Sequence[str] | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Recompute the stored results of one network/period (only ``indicator_ids`` when given).
+
+    Reads happen outside the write transaction; the old rows are replaced in one transaction,
+    so readers see either the old or the new results. Returns the number of rows written.
+    """
+    for name in peer_group_names or ():
+        peer_groups.check_peer_group(name)
+    indicators = network_indicators(network=network, period=period, indicator_ids=indicator_ids)
+    index_ids = {i.pk for i in indicators if i.in_index}
+    composite = indicator_ids is None or bool(index_ids) or not indicators
+    computed = results_compute(
+        network=network,
+        period=period,
+        indicators=indicators,
+        peer_group_names=peer_group_names,
+        composite=composite,
+        reuse_neighbours=indicator_ids is not None,
+        progress=progress,
+    )
+    written = results_replace(
+        network=network,
+        period=period,
+        computed=computed,
+        indicator_ids=indicator_ids,
+        peer_group_names=peer_group_names,
+    )
+    if progress:
+        progress(95)
+    return written
+
+
+# --- runs: coalescing, the scope lock, bookkeeping ------------------------------------------------
+
+
+def _merge_ids(old: list[int] | None, new: Iterable[int] | None) -> list[int] | None:
+    if old is None or new is None:
+        return None
+    return sorted(set(old) | set(new))
+
+
+def recompute_request(
+    *,
+    network: Network,
+    period: Period,
+    indicator_ids: Iterable[int] | None = None,
+    reason: str = "",
+    enqueue: bool = True,
+) -> RecomputeRun:
+    """Ask for a recompute of a scope: merged into the scope's waiting run when there is one.
+
+    A new run is enqueued (Celery, after commit); a merged request enqueues nothing, since the
+    waiting run's task will pick up the merged indicators when it starts.
+    """
+    ids = None if indicator_ids is None else sorted(set(indicator_ids))
+    with transaction.atomic():
+        # Requests of one scope queue on its lock row: the second sees the first's pending run.
+        lock, _created = ScopeLock.objects.get_or_create(network=network, period=period)
+        ScopeLock.objects.select_for_update().filter(pk=lock.pk).first()
+        for _attempt in range(3):
+            pending = (
+                RecomputeRun.objects.select_for_update()
+                .filter(network=network, period=period, status=RecomputeRun.Status.PENDING)
+                .first()
+            )
+            if pending is not None:
+                merged = _merge_ids(pending.indicator_ids, ids)
+                if merged != pending.indicator_ids:
+                    pending.indicator_ids = merged
+                    pending.save(update_fields=["indicator_ids"])
+                if enqueue and timezone.now() - pending.requested_at > lock_stale_after():
+                    _enqueue(pending.pk)  # its task was lost (broker down when requested): send again
+                return pending
+            try:
+                with transaction.atomic():
+                    run = RecomputeRun.objects.create(
+                        network=network, period=period, indicator_ids=ids, reason=reason[:100]
+                    )
+            except IntegrityError:
+                continue  # another request created the pending run meanwhile: merge into it
+            if enqueue:
+                _enqueue(run.pk)
+            return run
+    raise RuntimeError("could not create or find the pending recompute run")
+
+
+def _enqueue(run_id: int) -> None:
+    def send() -> None:
+        from .tasks import recompute_run_task
+
+        try:
+            recompute_run_task.delay(run_id)
+        except Exception:  # broker down: the run stays pending; the nightly sweep sends it again
+            if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
+                raise
+            logger.exception("could not enqueue recompute run %s", run_id)
+
+    transaction.on_commit(send)
+
+
+class ScopeBusy(Exception):
+    """Another run of the same network/period is computing; try again later."""
+
+
+def _progress_writer(run: RecomputeRun) -> Progress:
+    def write(percent: int) -> None:
+        now = timezone.now()
+        RecomputeRun.objects.filter(pk=run.pk).update(progress=min(max(percent, 0), 100))
+        ScopeLock.objects.filter(network_id=run.network_id, period_id=run.period_id, run=run).update(heartbeat=now)
+
+    return write
+
+
+def recompute_run_execute(*, run_id: int) -> RecomputeRun | None:
+    """Run a requested recompute. Returns the run (None when it no longer needs running).
+
+    Raises ScopeBusy when another run holds the scope lock with a fresh heartbeat: the task
+    retries later ("waits"). A run found `running` is one whose worker died (the broker
+    redelivered its task): it is taken over and computed again from scratch — its old results
+    are still in place, since nothing was written outside the final transaction.
+    """
+    scope = RecomputeRun.objects.filter(pk=run_id).values("network_id", "period_id").first()
+    if scope is None:
+        return None
+    with transaction.atomic():
+        # Always the scope's lock row first, then the run (as recompute_request): no deadlock.
+        lock, _created = ScopeLock.objects.get_or_create(**scope)
+        lock = ScopeLock.objects.select_for_update().get(pk=lock.pk)
+        run = RecomputeRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or run.status == RecomputeRun.Status.DONE:
+            return None
+        now = timezone.now()
+        # Held with a fresh heartbeat: someone computes (this run too, when its task was
+        # delivered twice). A stale heartbeat means a dead worker: take the scope over.
+        if lock.run_id is not None and lock.heartbeat and now - lock.heartbeat < lock_stale_after():
+            holder_status = RecomputeRun.objects.filter(pk=lock.run_id).values_list("status", flat=True).first()
+            if holder_status == RecomputeRun.Status.RUNNING:
+                raise ScopeBusy(f"run {lock.run_id} is computing this scope")
+        lock.run = run
+        lock.heartbeat = now
+        lock.save(update_fields=["run", "heartbeat"])
+        run.status = RecomputeRun.Status.RUNNING
+        run.started_at = now
+        run.attempts += 1
+        run.progress = 0
+        run.error = ""
+        run.save(update_fields=["status", "started_at", "attempts", "progress", "error"])
+
+    started = time.monotonic()
+    try:
+        written = results_recompute(
+            network=run.network,
+            period=run.period,
+            indicator_ids=run.indicator_ids,
+            progress=_progress_writer(run),
+        )
+    except Exception as exc:
+        _finish(run, status=RecomputeRun.Status.FAILED, started=started, error=f"{type(exc).__name__}: {exc}")
+        raise
+    _finish(run, status=RecomputeRun.Status.DONE, started=started, rows=written)
+    return run
+
+
+def _finish(run: RecomputeRun, *, status: str, started: float, rows: int = 0, error: str = "") -> None:
+    with transaction.atomic():
+        ScopeLock.objects.filter(network_id=run.network_id, period_id=run.period_id, run=run).update(run=None)
+        run.status = status
+        run.finished_at = timezone.now()
+        run.duration = time.monotonic() - started
+        run.rows_written = rows
+        run.error = error
+        run.progress = 100 if status == RecomputeRun.Status.DONE else run.progress
+        run.save(update_fields=["status", "finished_at", "duration", "rows_written", "error", "progress"])
+
+
+def recompute_scopes(*, network: Network | None = None, period: Period | None = None) -> list[tuple[Network, Period]]:
+    """The network/period scopes a wide recompute covers: every round (of the network, of the period)."""
+    from indicators.models import Round
+
+    rounds = Round.objects.select_related("network", "period").order_by("network__code", "period__start")
+    if network is not None:
+        rounds = rounds.filter(network=network)
+    if period is not None:
+        rounds = rounds.filter(period=period)
+    return [(round_.network, round_.period) for round_ in rounds]
+
+
+# --- custom peer groups ------------------------------------------------------------------------
+
+PEER_GROUP_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
+
+
+@transaction.atomic
+def peer_groups_import(*, table: Table) -> ImportReport:
+    """`group,municipality_code`: each group named in the file gets exactly the listed members.
+
+    All or nothing: any bad row (empty or invalid group name, unknown municipality, a member
+    listed twice) writes nothing and every bad row is reported with its line number. Groups not
+    in the file are left alone; re-importing the same file changes nothing.
+    """
+    errors: list[RowError] = []
+    known = dict(Municipality.objects.values_list("code", "pk"))
+    wanted: dict[str, set[int]] = {}
+    seen: dict[tuple[str, str], int] = {}
+    for row in table.rows:
+        name, code = row.get("group"), row.get("municipality_code")
+        if not name:
+            errors.append(RowError(row.line, _("group is empty")))
+        elif not PEER_GROUP_NAME_RE.match(name):
+            errors.append(
+                RowError(
+                    row.line, _("%(name)s is not a valid group name (letters, digits, _ . -)") % {"name": repr(name)}
+                )
+            )
+        if not code:
+            errors.append(RowError(row.line, _("municipality_code is empty")))
+        elif code not in known:
+            errors.append(RowError(row.line, _("unknown municipality code %(code)s") % {"code": code}))
+        if not name or not code:
+            continue
+        if (name, code) in seen:
+            errors.append(
+                RowError(
+                    row.line,
+                    _("%(code)s is already in group %(name)s on line %(line)d")
+                    % {"code": code, "name": name, "line": seen[(name, code)]},
+                )
+            )
+            continue
+        seen[(name, code)] = row.line
+        if code in known:
+            wanted.setdefault(name, set()).add(known[code])
+    if errors:
+        raise ImportFailed(errors)
+    report = ImportReport()
+    existing = {group.name: group for group in PeerGroup.objects.filter(name__in=list(wanted))}
+    current: dict[int, set[int]] = {}
+    for group_id, municipality_id in PeerGroupMember.objects.filter(group__name__in=list(wanted)).values_list(
+        "group_id", "municipality_id"
+    ):
+        current.setdefault(group_id, set()).add(municipality_id)
+    for name, members in sorted(wanted.items()):
+        group = existing.get(name)
+        if group is None:
+            group = PeerGroup.objects.create(name=name)
+            report.created += 1
+        else:
+            have = current.get(group.pk, set())
+            if have == members:
+                report.unchanged += 1
+                continue
+            report.updated += 1
+            PeerGroupMember.objects.filter(group=group, municipality_id__in=have - members).delete()
+            members = members - have
+        PeerGroupMember.objects.bulk_create(PeerGroupMember(group=group, municipality_id=m) for m in sorted(members))
+    return report

@@ -1,0 +1,182 @@
+"""Recompute runs: coalescing, the scope lock, bookkeeping, triggers after commit, task retries."""
+
+from __future__ import annotations
+
+import datetime
+from unittest import mock
+
+import pytest
+from celery.exceptions import Retry
+from django.db import transaction
+from django.utils import timezone
+
+from comparisons import services, tasks
+from comparisons.models import RecomputeRun, Result, ScopeLock
+from comparisons.services import ScopeBusy, recompute_request, recompute_run_execute
+from comparisons.triggers import results_stale, results_stale_network
+from indicators.models import Period, Round
+
+from .factories import indicator_create, submissions_create
+
+
+@pytest.fixture
+def scope(world):
+    x = indicator_create(code="X", networks=[world.network])
+    y = indicator_create(code="Y", formula="2 * B", networks=[world.network])
+    submissions_create(
+        network=world.network, period="2024", values={world.a: {"X": 1, "B": 1}, world.b: {"X": 2, "B": 3}}
+    )
+    return world.network, Period.objects.get(label="2024"), x, y
+
+
+def test_requests_for_one_scope_coalesce_into_one_waiting_run(scope):
+    network, period, x, y = scope
+    first = recompute_request(network=network, period=period, indicator_ids=[x.pk], enqueue=False)
+    second = recompute_request(network=network, period=period, indicator_ids=[y.pk], enqueue=False)
+    assert second.pk == first.pk
+    assert RecomputeRun.objects.count() == 1
+    second.refresh_from_db()
+    assert second.indicator_ids == sorted([x.pk, y.pk])
+    # A request for everything widens the waiting run to everything.
+    recompute_request(network=network, period=period, enqueue=False)
+    second.refresh_from_db()
+    assert second.indicator_ids is None
+
+
+def test_a_run_records_what_it_did(scope):
+    network, period, _x, _y = scope
+    run = recompute_request(network=network, period=period, enqueue=False)
+    recompute_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == RecomputeRun.Status.DONE
+    assert run.progress == 100
+    assert run.rows_written == Result.objects.count() > 0
+    assert run.started_at <= run.finished_at
+    assert run.duration > 0
+    assert ScopeLock.objects.get(network=network, period=period).run is None
+    # A request after the run started makes a new run, which computes again.
+    again = recompute_request(network=network, period=period, enqueue=False)
+    assert again.pk != run.pk
+    # A delivered-twice task of a finished run does nothing.
+    assert recompute_run_execute(run_id=run.pk) is None
+
+
+def test_a_scope_being_computed_makes_the_next_run_wait(scope):
+    network, period, _x, _y = scope
+    running = RecomputeRun.objects.create(network=network, period=period, status=RecomputeRun.Status.RUNNING)
+    ScopeLock.objects.update_or_create(
+        network=network, period=period, defaults={"run": running, "heartbeat": timezone.now()}
+    )
+    waiting = recompute_request(network=network, period=period, enqueue=False)
+    with pytest.raises(ScopeBusy):
+        recompute_run_execute(run_id=waiting.pk)
+    waiting.refresh_from_db()
+    assert waiting.status == RecomputeRun.Status.PENDING
+    assert not Result.objects.exists()
+
+
+def test_a_dead_workers_stale_lock_is_taken_over(scope):
+    network, period, _x, _y = scope
+    dead = RecomputeRun.objects.create(network=network, period=period, status=RecomputeRun.Status.RUNNING)
+    ScopeLock.objects.update_or_create(
+        network=network,
+        period=period,
+        defaults={"run": dead, "heartbeat": timezone.now() - datetime.timedelta(hours=1)},
+    )
+    # The broker redelivers the dead worker's task (acks late): the run is computed after all.
+    run = recompute_run_execute(run_id=dead.pk)
+    assert run.status == RecomputeRun.Status.DONE
+    assert run.attempts == 1
+    assert Result.objects.exists()
+
+
+def test_a_failed_run_records_the_error_and_keeps_the_old_results(scope):
+    network, period, _x, _y = scope
+    recompute_run_execute(run_id=recompute_request(network=network, period=period, enqueue=False).pk)
+    before = Result.objects.count()
+    run = recompute_request(network=network, period=period, enqueue=False)
+    with (
+        mock.patch.object(services, "results_recompute", side_effect=ValueError("bad formula")),
+        pytest.raises(ValueError),
+    ):
+        recompute_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == RecomputeRun.Status.FAILED
+    assert run.error == "ValueError: bad formula"
+    assert Result.objects.count() == before
+    assert ScopeLock.objects.get(network=network, period=period).run is None
+
+
+def test_the_task_retries_while_the_scope_is_busy():
+    with (
+        mock.patch.object(tasks, "recompute_run_execute", side_effect=ScopeBusy("run 1")),
+        mock.patch.object(tasks.recompute_run_task, "retry", side_effect=Retry()) as retry,
+        pytest.raises(Retry),
+    ):
+        tasks.recompute_run_task.run(42)
+    assert retry.call_args.kwargs["countdown"] == tasks.BUSY_COUNTDOWN
+
+
+def test_the_task_retries_a_lost_database_connection():
+    from django.db import OperationalError
+
+    with (
+        mock.patch.object(tasks, "recompute_run_execute", side_effect=OperationalError("gone")),
+        mock.patch.object(tasks.recompute_run_task, "retry", side_effect=Retry()) as retry,
+        pytest.raises(Retry),
+    ):
+        tasks.recompute_run_task.run(42)
+    assert retry.called
+
+
+def test_results_stale_recomputes_the_affected_indicators_after_commit(scope, django_capture_on_commit_callbacks):
+    network, period, _x, y = scope
+    round_ = Round.objects.get(network=network, period=period)
+    item_b = y.items.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        results_stale(round_id=round_.pk, item_ids=[item_b.pk])
+    run = RecomputeRun.objects.get()
+    assert run.indicator_ids == [y.pk]
+    assert run.status == RecomputeRun.Status.DONE  # no broker: the task ran in process
+    assert set(Result.objects.values_list("indicator__code", flat=True)) == {"Y"}
+
+
+def test_nothing_is_recomputed_when_the_transaction_rolls_back(scope, django_capture_on_commit_callbacks):
+    network, period, _x, _y = scope
+    round_ = Round.objects.get(network=network, period=period)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        try:
+            with transaction.atomic():
+                results_stale(round_id=round_.pk)
+                raise RuntimeError("approval failed")
+        except RuntimeError:
+            pass
+    assert callbacks == []
+    assert not RecomputeRun.objects.exists()
+
+
+def test_a_change_reaches_other_networks_of_the_period_and_the_next_period(world, django_capture_on_commit_callbacks):
+    x = indicator_create(code="X", networks=[world.network, world.other_network])
+    submissions_create(network=world.network, period="2023", values={world.a: {"X": 1}})
+    submissions_create(network=world.network, period="2024", values={world.a: {"X": 2}})
+    submissions_create(network=world.other_network, period="2023", values={world.c: {"X": 3}})
+    round_ = Round.objects.get(network=world.network, period__label="2023")
+    with django_capture_on_commit_callbacks(execute=True):
+        results_stale(round_id=round_.pk, item_ids=list(x.items.values_list("pk", flat=True)))
+    scopes = set(RecomputeRun.objects.values_list("network__code", "period__label"))
+    assert scopes == {("T", "2023"), ("U", "2023"), ("T", "2024")}
+
+
+def test_results_stale_network_recomputes_every_round(scope, django_capture_on_commit_callbacks):
+    network, _period, _x, _y = scope
+    with django_capture_on_commit_callbacks(execute=True):
+        results_stale_network(network_id=network.pk, reason="published")
+    run = RecomputeRun.objects.get()
+    assert (run.indicator_ids, run.reason, run.status) == (None, "published", RecomputeRun.Status.DONE)
+
+
+def test_nightly_task_requests_every_scope(scope, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        count = tasks.recompute_all_task.run()
+    assert count == 1
+    assert RecomputeRun.objects.get().status == RecomputeRun.Status.DONE
