@@ -1,0 +1,108 @@
+"""The open-data API: read-only lists, paginated, filterable by query parameters.
+
+Published results of public networks are for anyone; approved results of rounds not yet
+published (``provisional: true``) and members-only networks' results only for the signed-in
+members of those networks (`dashboard_selectors.visible_results`, DESIGN.md §3).
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import generics
+from rest_framework.pagination import PageNumberPagination
+
+from indicators.models import Indicator
+from networks.models import Network
+
+from .. import dashboard_selectors
+from .serializers import CompositeSerializer, IndicatorSerializer, NetworkSerializer, ResultSerializer
+
+NETWORK = OpenApiParameter("network", str, description="network code, e.g. T3")
+PERIOD = OpenApiParameter("period", str, description="period label, e.g. 2024")
+INDICATOR = OpenApiParameter("indicator", str, description="indicator code")
+MUNICIPALITY = OpenApiParameter("municipality", str, description="municipality code, e.g. LV0020000")
+PEER_GROUP = OpenApiParameter(
+    "peer_group", str, description="network, all, kind, region, attr:NAME, custom:NAME or nearest:K (default network)"
+)
+
+
+class Pagination(PageNumberPagination):
+    """100 rows a page by default; `page_size` up to 1000."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+def _filter(queryset, params, fields: dict[str, str]):
+    for param, lookup in fields.items():
+        value = params.get(param, "").strip()
+        if value:
+            queryset = queryset.filter(**{lookup: value})
+    return queryset
+
+
+@extend_schema_view(get=extend_schema(parameters=[NETWORK], summary="Indicator definitions"))
+class IndicatorList(generics.ListAPIView):
+    pagination_class = Pagination
+    serializer_class = IndicatorSerializer
+
+    def get_queryset(self):
+        queryset = Indicator.objects.prefetch_related("networks").order_by("code")
+        network = self.request.query_params.get("network", "").strip()
+        if network:
+            queryset = queryset.filter(networks__code=network).distinct()
+        return queryset
+
+
+@extend_schema_view(get=extend_schema(summary="Networks"))
+class NetworkList(generics.ListAPIView):
+    pagination_class = Pagination
+    serializer_class = NetworkSerializer
+    queryset = Network.objects.order_by("code")
+
+
+@extend_schema_view(
+    get=extend_schema(parameters=[NETWORK, PERIOD, INDICATOR, MUNICIPALITY, PEER_GROUP], summary="Stored results")
+)
+class ResultList(generics.ListAPIView):
+    pagination_class = Pagination
+    serializer_class = ResultSerializer
+
+    def get_queryset(self):
+        params = self.request.query_params
+        queryset = dashboard_selectors.visible_results(user=self.request.user).select_related(
+            "network", "period", "indicator", "municipality"
+        )
+        queryset = _filter(
+            queryset,
+            params,
+            {
+                "network": "network__code",
+                "period": "period__label",
+                "indicator": "indicator__code",
+                "municipality": "municipality__code",
+            },
+        )
+        queryset = queryset.filter(peer_group=params.get("peer_group", "").strip() or "network")
+        return queryset.order_by("network__code", "period__start", "indicator__code", "municipality__code")
+
+
+@extend_schema_view(
+    get=extend_schema(parameters=[NETWORK, PERIOD, MUNICIPALITY, PEER_GROUP], summary="Composite index")
+)
+class CompositeList(generics.ListAPIView):
+    pagination_class = Pagination
+    serializer_class = CompositeSerializer
+
+    def get_queryset(self):
+        params = self.request.query_params
+        queryset = dashboard_selectors.visible_composites(user=self.request.user).select_related(
+            "network", "period", "municipality"
+        )
+        queryset = _filter(
+            queryset,
+            params,
+            {"network": "network__code", "period": "period__label", "municipality": "municipality__code"},
+        )
+        queryset = queryset.filter(peer_group=params.get("peer_group", "").strip() or "network")
+        return queryset.order_by("network__code", "period__start", "-index_value", "municipality__code")

@@ -1,0 +1,288 @@
+"""Reads for the dashboards, exports and the API: stored results only, never statistics.
+
+Every page starts from a `DashboardScope` (network, the rounds the person may see, the chosen
+period and peer group, when the results were computed) and then reads one set of `Result`
+rows. Each function is a fixed small number of queries, whatever the network's size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from indicators.models import Indicator, NetworkIndicator, Round, Submission
+from networks import permissions
+from networks.models import Membership, Municipality, Network
+
+from .models import CompositeResult, Neighbour, RecomputeRun, Result
+
+SPARKLINE_PERIODS = 6
+
+
+@dataclass
+class DashboardScope:
+    network: Network
+    members: list[Membership]
+    # Rounds the person may see, newest first, each with its visibility (published/provisional).
+    rounds: list[tuple[Round, str]]
+    round: Round | None = None
+    visibility: str = permissions.RESULTS_NONE
+    peer_group: str = "network"
+    peer_groups: list[str] = field(default_factory=list)
+    run: RecomputeRun | None = None
+    own_ids: frozenset[int] = frozenset()
+
+    @property
+    def member_ids(self) -> frozenset[int]:
+        return frozenset(m.municipality_id for m in self.members)
+
+    @property
+    def municipalities(self) -> dict[int, Municipality]:
+        return {m.municipality_id: m.municipality for m in self.members}
+
+    @property
+    def period(self):
+        return self.round.period if self.round else None
+
+    @property
+    def provisional(self) -> bool:
+        return self.visibility == permissions.RESULTS_PROVISIONAL
+
+    @property
+    def ready(self) -> bool:
+        """Results exist for the chosen round (a completed recompute)."""
+        return self.round is not None and self.run is not None
+
+    def visible_period_ids(self, *, up_to_current: bool = True, limit: int | None = None) -> list[int]:
+        """Periods of the visible rounds, oldest first, ending at the chosen period."""
+        rounds = [r for r, _ in self.rounds]
+        if up_to_current and self.round is not None:
+            rounds = [r for r in rounds if r.period.start <= self.round.period.start]
+        ids = [r.period_id for r in rounds]
+        if limit:
+            ids = ids[:limit]
+        return list(reversed(ids))
+
+
+def _peer_group_order(name: str) -> tuple[int, str]:
+    fixed = {"network": 0, "all": 1, "kind": 2, "region": 3}
+    if name in fixed:
+        return fixed[name], name
+    return (4 if name.startswith("attr:") else 5 if name.startswith("custom:") else 6), name
+
+
+def dashboard_scope(*, user, network_code: str, period_label: str = "", peer_group: str = "") -> DashboardScope:
+    """The network, the rounds ``user`` may see and the chosen one (the newest by default).
+
+    A period that exists but may not be seen is refused (403); an unknown one is 404. A round
+    is seen as DESIGN.md §3 says (`permissions.results_visibility`).
+    """
+    network = get_object_or_404(Network, code=network_code)
+    members = list(
+        Membership.objects.active()
+        .filter(network=network)
+        .select_related("municipality")
+        .order_by("municipality__name")
+    )
+    member_ids = {m.municipality_id for m in members}
+    rounds = list(Round.objects.filter(network=network).select_related("period").order_by("-period__start"))
+    visible = []
+    chosen = None
+    for round_ in rounds:
+        round_.network = network  # the predicate reads the policy; no extra query
+        seen = permissions.results_visibility(user, network, round_, member_ids)
+        if period_label and round_.period.label == period_label:
+            permissions.require(seen != permissions.RESULTS_NONE)
+            chosen = (round_, seen)
+        if seen != permissions.RESULTS_NONE:
+            visible.append((round_, seen))
+    if period_label and chosen is None:
+        raise Http404
+    if chosen is None and visible:
+        chosen = visible[0]
+    own = frozenset(permissions.roles_of(user).municipalities & member_ids)
+    scope = DashboardScope(network=network, members=members, rounds=visible, own_ids=own)
+    if chosen is None:
+        return scope
+    scope.round, scope.visibility = chosen
+    names = set(
+        Result.objects.filter(network=network, period=scope.round.period)
+        .values_list("peer_group", flat=True)
+        .distinct()
+        .order_by()
+    )
+    scope.peer_groups = sorted(names, key=_peer_group_order)
+    scope.peer_group = peer_group if peer_group in names else "network"
+    scope.run = (
+        RecomputeRun.objects.filter(network=network, period=scope.round.period, status=RecomputeRun.Status.DONE)
+        .order_by("-finished_at")
+        .first()
+    )
+    return scope
+
+
+def scope_municipality(scope: DashboardScope, code: str) -> Municipality:
+    """A member municipality of the scope's network by code (404 for anyone else)."""
+    for membership in scope.members:
+        if membership.municipality.code == code:
+            return membership.municipality
+    raise Http404
+
+
+def scope_indicator(scope: DashboardScope, code: str) -> Indicator:
+    """An indicator of the network's set by code (404 otherwise)."""
+    return get_object_or_404(
+        Indicator.objects.filter(pk__in=NetworkIndicator.objects.filter(network=scope.network).values("indicator_id")),
+        code=code,
+    )
+
+
+def network_indicator_list(*, network: Network) -> list[Indicator]:
+    return [
+        link.indicator
+        for link in NetworkIndicator.objects.filter(network=network)
+        .select_related("indicator")
+        .order_by("position", "indicator__code")
+    ]
+
+
+def profile_rows(*, scope: DashboardScope, municipality: Municipality) -> list[Result]:
+    """The municipality's rows of the chosen peer group over the last visible periods."""
+    if scope.round is None:
+        return []
+    period_ids = scope.visible_period_ids()[-SPARKLINE_PERIODS:]
+    return list(
+        Result.objects.filter(
+            network=scope.network, municipality=municipality, peer_group=scope.peer_group, period_id__in=period_ids
+        )
+        .select_related("indicator", "period")
+        .order_by("period__start", "indicator__code")
+    )
+
+
+def composite_rows(*, scope: DashboardScope) -> list[CompositeResult]:
+    """The composite index of every member for the chosen period and peer group, best first."""
+    if scope.round is None:
+        return []
+    rows = CompositeResult.objects.filter(
+        network=scope.network, period=scope.round.period, peer_group=scope.peer_group
+    ).order_by("-index_value", "municipality_id")
+    municipalities = scope.municipalities
+    found = []
+    for row in rows:
+        if row.municipality_id in municipalities:
+            row.municipality = municipalities[row.municipality_id]
+            found.append(row)
+    found.sort(key=lambda r: (r.index_value is None, -(r.index_value or 0), r.municipality.display_name))
+    return found
+
+
+def neighbours_of(*, scope: DashboardScope, municipality: Municipality) -> list[Neighbour]:
+    if scope.round is None or not scope.peer_group.startswith("nearest:"):
+        return []
+    return list(
+        Neighbour.objects.filter(
+            network=scope.network, period=scope.round.period, peer_group=scope.peer_group, municipality=municipality
+        )
+        .select_related("neighbour")
+        .order_by("position")
+    )
+
+
+def indicator_rows(*, scope: DashboardScope, indicator: Indicator) -> list[Result]:
+    """Every stored row of one indicator in the chosen period and peer group, best first."""
+    if scope.round is None:
+        return []
+    rows = list(
+        Result.objects.filter(
+            network=scope.network, period=scope.round.period, indicator=indicator, peer_group=scope.peer_group
+        ).order_by("rank", "municipality_id")
+    )
+    municipalities = scope.municipalities
+    kept = []
+    for row in rows:
+        if row.municipality_id in municipalities:
+            row.municipality = municipalities[row.municipality_id]
+            kept.append(row)
+    kept.sort(key=lambda r: (r.rank is None, r.rank or 0, r.municipality.display_name))
+    return kept
+
+
+def indicator_series(*, scope: DashboardScope, indicator: Indicator, municipality: Municipality | None) -> list[Result]:
+    """One row per visible period: the municipality's own (with its group's median and
+    quartiles), or without a municipality any row of the network group (for the median)."""
+    if scope.round is None or (municipality is None and scope.peer_group != "network"):
+        # Without a municipality only the network group is one group in every period.
+        return []
+    period_ids = scope.visible_period_ids()
+    queryset = Result.objects.filter(
+        network=scope.network, indicator=indicator, peer_group=scope.peer_group, period_id__in=period_ids
+    ).select_related("period")
+    if municipality is not None:
+        queryset = queryset.filter(municipality=municipality)
+    first: dict[int, Result] = {}
+    for row in queryset.order_by("period__start", "municipality_id"):
+        first.setdefault(row.period_id, row)
+    return list(first.values())
+
+
+def overview_rows(*, scope: DashboardScope) -> list[Result]:
+    """Every member's row of every indicator for the chosen period and peer group."""
+    if scope.round is None:
+        return []
+    rows = list(
+        Result.objects.filter(network=scope.network, period=scope.round.period, peer_group=scope.peer_group)
+        .select_related("indicator")
+        .order_by("indicator__code", "municipality_id")
+    )
+    municipalities = scope.municipalities
+    kept = []
+    for row in rows:
+        if row.municipality_id in municipalities:
+            row.municipality = municipalities[row.municipality_id]
+            kept.append(row)
+    return kept
+
+
+def round_completion(*, scope: DashboardScope) -> dict[str, int]:
+    """How many members' submissions are approved in the chosen round (of how many)."""
+    if scope.round is None:
+        return {"approved": 0, "members": len(scope.members)}
+    approved = Submission.objects.filter(round=scope.round, status=Submission.Status.APPROVED).count()
+    return {"approved": approved, "members": len(scope.members)}
+
+
+# --- the open-data API: rows of many networks at once ---------------------------------------------
+
+
+def _visible(queryset, *, user):
+    """Rows (with ``network`` and ``period``) the person may read, DESIGN.md §3: published
+    rounds of public networks for anyone; every round's approved results of the person's own
+    networks (members, coordinators; administrators everything). Annotates ``published``."""
+    published_public = Exists(
+        Round.objects.filter(
+            network=OuterRef("network"),
+            period=OuterRef("period"),
+            status=Round.Status.PUBLISHED,
+            network__policy=Network.Policy.PUBLIC,
+        )
+    )
+    is_published = Exists(
+        Round.objects.filter(network=OuterRef("network"), period=OuterRef("period"), status=Round.Status.PUBLISHED)
+    )
+    member_networks = permissions.results_member_network_ids(user)
+    queryset = queryset.annotate(published=is_published)
+    if member_networks is None:
+        return queryset
+    return queryset.filter(Q(published_public) | Q(network_id__in=member_networks))
+
+
+def visible_results(*, user) -> QuerySet[Result]:
+    return _visible(Result.objects.all(), user=user)
+
+
+def visible_composites(*, user) -> QuerySet[CompositeResult]:
+    return _visible(CompositeResult.objects.all(), user=user)

@@ -1,0 +1,199 @@
+"""The chart builders are pure functions: a known DataFrame gives a known figure."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from comparisons import charts
+
+LABELS = {
+    "peers": "Peers",
+    "own": "Aizkraukle",
+    "median": "Median",
+    "q1": "Lower quartile",
+    "q3": "Upper quartile",
+    "band": "Quartile band",
+}
+
+
+@pytest.fixture
+def ranking() -> pd.DataFrame:
+    # Higher is better; median 25, quartiles 12.5 and 37.5 (numpy linear).
+    return pd.DataFrame(
+        {
+            "name": ["Dobele", "Engure", "Aizkraukle", "Fictive", "Bauska", "Gulbene", "Nowhere"],
+            "value": [50.0, 40.0, 30.0, 20.0, 10.0, 5.0, None],
+            "rank": [1, 2, 3, 4, 5, 6, None],
+            "median": [25.0] * 7,
+            "q1": [12.5] * 7,
+            "q3": [37.5] * 7,
+        }
+    )
+
+
+def _trace(fig, name):
+    found = [trace for trace in fig.data if trace.name == name]
+    assert len(found) == 1, f"one trace named {name!r}"
+    return found[0]
+
+
+def test_ranked_bar_highlights_the_own_municipality_and_draws_median_and_quartiles(ranking):
+    fig = charts.ranked_bar(ranking, highlight="Aizkraukle", title="SOC", labels=LABELS)
+    peers = _trace(fig, "Peers")
+    own = _trace(fig, "Aizkraukle")
+    assert list(peers.y) == ["Dobele", "Engure", "Fictive", "Bauska", "Gulbene"]
+    assert list(peers.x) == [50.0, 40.0, 20.0, 10.0, 5.0]
+    assert (list(own.y), list(own.x)) == (["Aizkraukle"], [30.0])
+    assert own.marker.color == charts.OWN_COLOUR != peers.marker.color
+    # Missing values are left out of the chart (the table lists them).
+    assert "Nowhere" not in list(fig.layout.yaxis.categoryarray)
+    # Best first, top to bottom.
+    assert list(fig.layout.yaxis.categoryarray) == ["Dobele", "Engure", "Aizkraukle", "Fictive", "Bauska", "Gulbene"]
+    assert fig.layout.yaxis.autorange == "reversed"
+    assert list(_trace(fig, "Median").x) == [25.0, 25.0]
+    assert list(_trace(fig, "Lower quartile").x) == [12.5, 12.5]
+    assert list(_trace(fig, "Upper quartile").x) == [37.5, 37.5]
+    assert _trace(fig, "Median").line.dash == "solid"
+    assert _trace(fig, "Upper quartile").line.dash == "dash"
+
+
+def test_ranked_bar_without_highlight_has_one_bar_series(ranking):
+    fig = charts.ranked_bar(ranking, highlight=None, title="SOC", labels=LABELS)
+    bars = [trace for trace in fig.data if trace.type == "bar"]
+    assert len(bars) == 1 and len(bars[0].x) == 6
+
+
+def test_ranked_bar_uses_the_languages_separators(ranking):
+    fig = charts.ranked_bar(ranking, highlight=None, title="SOC", labels=LABELS, separators=",\u00a0")
+    assert fig.layout.separators == ",\u00a0"
+
+
+def test_distribution_is_a_box_with_every_point_and_the_own_marker(ranking):
+    fig = charts.distribution(ranking, highlight="Aizkraukle", title="SOC", labels=LABELS)
+    box = _trace(fig, "Peers")
+    assert box.type == "box" and box.boxpoints == "all" and box.quartilemethod == "linear"
+    assert sorted(box.x) == [5.0, 10.0, 20.0, 30.0, 40.0, 50.0]
+    own = _trace(fig, "Aizkraukle")
+    assert list(own.x) == [30.0] and own.marker.color == charts.OWN_COLOUR
+
+
+def test_time_series_has_the_quartile_band_the_median_and_the_own_line():
+    frame = pd.DataFrame(
+        {
+            "period": ["2023", "2024", "2025"],
+            "value": [20.0, 30.0, None],
+            "median": [22.5, 25.0, 31.0],
+            "q1": [13.0, 12.5, 13.5],
+            "q3": [36.0, 37.5, 38.0],
+        }
+    )
+    fig = charts.time_series(frame, highlight="Aizkraukle", title="SOC", labels=LABELS)
+    band = _trace(fig, "Quartile band")
+    assert band.fill == "tonexty" and list(band.y) == [13.0, 12.5, 13.5]
+    upper = fig.data[list(fig.data).index(band) - 1]
+    assert list(upper.y) == [36.0, 37.5, 38.0]
+    assert list(_trace(fig, "Median").y) == [22.5, 25.0, 31.0]
+    own = _trace(fig, "Aizkraukle")
+    assert list(own.x) == ["2023", "2024", "2025"]
+    assert own.y[:2] == (20.0, 30.0) and pd.isna(own.y[2])  # a gap in the line, not a zero
+
+
+def test_score_bars_colour_by_band_and_label_with_icons():
+    frame = pd.DataFrame(
+        {"indicator": ["SOC", "COST", "SIZE"], "score": [100.0, 0.0, None], "band": ["green", "red", None]}
+    )
+    fig = charts.score_bars(frame, title="Scores")
+    (bars,) = fig.data
+    assert list(bars.y) == ["SOC", "COST"]
+    assert list(bars.marker.color) == [charts.BLUISH_GREEN, charts.VERMILLION]
+    assert list(bars.text) == ["▲", "▼"]
+
+
+def test_heatmap_codes_bands_and_keeps_the_given_order():
+    frame = pd.DataFrame(
+        {
+            "municipality": ["A", "A", "B"],
+            "indicator": ["SOC", "COST", "SOC"],
+            "band": ["green", "red", "yellow"],
+            "text": ["30", "110", "10"],
+        }
+    )
+    fig = charts.heatmap(frame, title="T", municipality_order=["B", "A"], indicator_order=["SOC", "COST"])
+    (heat,) = fig.data
+    assert list(heat.y) == ["B", "A"] and list(heat.x) == ["SOC", "COST"]
+    assert [list(row) for row in heat.z] == [[2, None], [3, 1]]
+    assert heat.text[1][0] == "▲ 30" and heat.text[0][1] == ""
+
+
+def test_grid_map_places_municipalities_at_their_centroids_by_band():
+    frame = pd.DataFrame(
+        {
+            "name": ["A", "B", "C"],
+            "lat": [56.6, 56.4, None],
+            "lon": [25.25, 24.19, None],
+            "band": ["green", "red", "yellow"],
+            "text": ["30", "10", "20"],
+        }
+    )
+    fig = charts.grid_map(frame, title="SOC", highlight="A", band_labels={"green": "top quarter"})
+    names = [trace.name for trace in fig.data]
+    assert names == ["▲ top quarter", "▼ red"]  # C has no centroid: only in the table
+    green = fig.data[0]
+    assert (list(green.x), list(green.y)) == ([25.25], [56.6])
+    assert green.marker.color == charts.BLUISH_GREEN and list(green.marker.line.width) == [3]
+    assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis.scaleratio > 1.5
+
+
+def test_choropleth_fills_polygons_from_the_local_geojson():
+    geojson = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "properties": {"code": "LVA"},
+                "geometry": {"type": "Polygon", "coordinates": [[[25, 56], [26, 56], [26, 57], [25, 56]]]},
+            },
+            {
+                "properties": {"code": "LVZ"},
+                "geometry": {
+                    "type": "MultiPolygon",
+                    "coordinates": [
+                        [[[20, 56], [21, 56], [21, 57], [20, 56]]],
+                        [[[22, 56], [23, 56], [22, 57], [22, 56]]],
+                    ],
+                },
+            },
+        ],
+    }
+    frame = pd.DataFrame({"code": ["LVA"], "name": ["A"], "band": ["green"], "text": ["30"]})
+    fig = charts.choropleth(frame, geojson=geojson, code_property="code", title="SOC")
+    assert len(fig.data) == 3
+    assert fig.data[0].fillcolor == charts.BLUISH_GREEN and list(fig.data[0].x) == [25, 26, 26, 25]
+    assert fig.data[1].fillcolor == "#FFFFFF"  # not in the network: drawn empty
+
+
+def test_sparkline_points_skip_missing_values():
+    assert charts.sparkline_points([1.0]) == ""
+    points = charts.sparkline_points([1.0, None, 3.0], width=100, height=24)
+    assert points == "0.0,22.0 100.0,2.0"
+
+
+def test_figure_data_is_plain_json(ranking):
+    data = charts.figure_data(charts.ranked_bar(ranking, highlight="Aizkraukle", title="SOC", labels=LABELS))
+    assert json.loads(json.dumps(data))["layout"]["title"]["text"] == "SOC"
+    assert {trace["name"] for trace in data["data"]} >= {"Peers", "Aizkraukle", "Median"}
+
+
+def test_the_plotly_stylesheet_matches_the_installed_plotly_js():
+    """static/css/plotly.css carries the rules plotly.js would inject (the CSP blocks that)."""
+    from django.conf import settings
+
+    from comparisons.finders import maplibre_style_id, plotly_css
+
+    assert (settings.BASE_DIR / "static" / "css" / "plotly.css").read_text(encoding="utf-8") == plotly_css(), (
+        "regenerate static/css/plotly.css: see comparisons.finders.plotly_css"
+    )
+    assert ".js-plotly-plot .plotly .main-svg{position:absolute;" in plotly_css()
+    assert len(maplibre_style_id()) == 64
