@@ -286,3 +286,222 @@ def user_ensure(*, username: str, password: str, email: str = "", is_superuser: 
     user.set_password(password)
     user.save()
     return user
+
+
+# --- coordinator workspace: networks, members, invitations, accounts (issue 6) ---------------
+
+INVITATION_VALID_DAYS = 14
+
+
+class CoordinationError(Exception):
+    """A coordinator's request that the rules refuse; the message is shown to them."""
+
+
+@transaction.atomic
+def network_create(*, code: str, name: str, coordinator=None, **fields) -> Network:
+    """A new network; whoever creates it (unless an administrator) becomes its coordinator."""
+    if Network.objects.filter(code=code).exists():
+        raise CoordinationError(_("A network with the code %(code)s already exists.") % {"code": code})
+    network = Network.objects.create(code=code, name=name, **fields)
+    if coordinator is not None and not coordinator.is_superuser:
+        Role.objects.create(user=coordinator, kind=Role.Kind.COORDINATOR, network=network)
+    return network
+
+
+@transaction.atomic
+def network_update(*, network: Network, **fields) -> Network:
+    if _apply(network, fields):
+        network.save()
+    return network
+
+
+@transaction.atomic
+def membership_add(*, network: Network, municipality: Municipality, joined: datetime.date | None = None) -> Membership:
+    if network.memberships.filter(municipality=municipality, left__isnull=True).exists():
+        raise CoordinationError(
+            _("%(municipality)s is already a member of this network.") % {"municipality": municipality}
+        )
+    return Membership.objects.create(network=network, municipality=municipality, joined=joined or timezone.localdate())
+
+
+@transaction.atomic
+def membership_end(*, membership: Membership, left: datetime.date | None = None) -> Membership:
+    """End a membership; `left` is the last day of membership (default: today)."""
+    left = left or timezone.localdate()
+    if membership.left is not None:
+        raise CoordinationError(_("This membership has already ended."))
+    if membership.joined and left < membership.joined:
+        raise CoordinationError(_("The last day cannot be before the day the municipality joined."))
+    membership.left = left
+    membership.save()
+    return membership
+
+
+def _token_hash(token: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def invitation_create(
+    *, network: Network, email: str, kind: str, municipality: Municipality, invited_by, accept_url_for=None
+):
+    """Invite someone by e-mail into the staff or viewer role of a member municipality.
+
+    Returns (invitation, token). The token is stored only as a hash; the e-mail with the link
+    is sent after commit when `accept_url_for` (token -> absolute URL) is given.
+    """
+    import secrets
+
+    from django.core.mail import send_mail
+
+    from .models import Invitation
+
+    if kind not in (Role.Kind.STAFF, Role.Kind.VIEWER):
+        raise CoordinationError(_("Invitations are for municipal staff and viewers."))
+    if not network.memberships.active().filter(municipality=municipality).exists():
+        raise CoordinationError(
+            _("%(municipality)s is not a current member of this network.") % {"municipality": municipality}
+        )
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        email=email.strip().lower(),
+        kind=kind,
+        municipality=municipality,
+        network=network,
+        token_hash=_token_hash(token),
+        expires_at=timezone.now() + datetime.timedelta(days=INVITATION_VALID_DAYS),
+        invited_by=invited_by,
+    )
+    if accept_url_for is not None:
+        from django.conf import settings
+        from django.utils import translation
+
+        url = accept_url_for(token)
+        with translation.override(settings.LANGUAGE_CODE):
+            subject, body = _invitation_text(invitation, url)
+        transaction.on_commit(lambda: send_mail(subject, body, None, [invitation.email]))
+    return invitation, token
+
+
+def _invitation_text(invitation, url: str) -> tuple[str, str]:
+    network, municipality = invitation.network, invitation.municipality
+    subject = _("Invitation to the benchlearning network %(network)s") % {"network": network.code}
+    body = _(
+        "You are invited to join %(network)s as %(role)s of %(municipality)s.\n\n"
+        "Open this link to accept (it works once and expires on %(expires)s):\n%(url)s\n"
+    ) % {
+        "network": network,
+        "role": invitation.get_kind_display(),
+        "municipality": municipality,
+        "expires": timezone.localtime(invitation.expires_at).strftime("%Y-%m-%d %H:%M"),
+        "url": url,
+    }
+    return subject, body
+
+
+def invitation_for_token(*, token: str):
+    """The invitation behind a link, or None when the link is unknown, used or expired."""
+    from .models import Invitation
+
+    invitation = (
+        Invitation.objects.select_related("municipality", "network").filter(token_hash=_token_hash(token)).first()
+    )
+    if invitation is None or not invitation.is_usable:
+        return None
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, user) -> Role:
+    """Give `user` the invited role; the link cannot be used again afterwards."""
+    from .models import Invitation
+
+    # Locked, so two clicks on one link at the same moment grant the role once.
+    invitation = Invitation.objects.select_for_update().filter(token_hash=_token_hash(token)).first()
+    if invitation is None or not invitation.is_usable:
+        raise CoordinationError(_("This invitation link is not valid: it was already used or has expired."))
+    role = role_grant(user=user, kind=invitation.kind, municipality=invitation.municipality)
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    if not user.email:
+        user.email = invitation.email
+        user.save(update_fields=["email"])
+    from .permissions import forget_roles
+
+    forget_roles(user)
+    return role
+
+
+@transaction.atomic
+def account_register(*, username: str, password: str, email: str, first_name: str = "", last_name: str = ""):
+    """A new account for someone accepting an invitation."""
+    User = get_user_model()
+    if User.objects.filter(username=username).exists():
+        raise CoordinationError(_("The user name %(username)s is taken.") % {"username": username})
+    user = User(username=username, email=email, first_name=first_name, last_name=last_name)
+    user.set_password(password)
+    user.save()
+    return user
+
+
+@transaction.atomic
+def account_deactivate(*, network: Network, user) -> None:
+    """Switch off an account of the network's people: it can no longer sign in.
+
+    Coordinators may only deactivate accounts whose every role lies within their network
+    (staff/viewers of its member municipalities); the view checks that with the permissions module.
+    """
+    if user.is_superuser:
+        raise CoordinationError(_("Administrators cannot be deactivated here."))
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+
+
+@transaction.atomic
+def network_indicators_set(*, network: Network, indicators) -> None:
+    """The network's indicator set becomes exactly `indicators`, in the given order.
+
+    A changed set changes the network's results (the composite index among them): recompute.
+    """
+    from comparisons.triggers import results_stale_network
+    from indicators.models import NetworkIndicator
+
+    wanted = [indicator.pk for indicator in indicators]
+    removed, _counts = NetworkIndicator.objects.filter(network=network).exclude(indicator_id__in=wanted).delete()
+    existing = {link.indicator_id: link for link in NetworkIndicator.objects.filter(network=network)}
+    added = 0
+    for position, indicator_id in enumerate(wanted):
+        link = existing.get(indicator_id)
+        if link is None:
+            NetworkIndicator.objects.create(network=network, indicator_id=indicator_id, position=position)
+            added += 1
+        elif link.position != position:
+            link.position = position
+            link.save(update_fields=["position"])
+    if removed or added:
+        results_stale_network(network_id=network.pk, reason="indicator set changed")
+
+
+@transaction.atomic
+def indicator_update(*, indicator, user=None):
+    """Save an edited (and `full_clean`ed) indicator; its items follow its formula.
+
+    A changed formula or polarity changes results: every round of the networks that use the
+    indicator is marked stale.
+    """
+    from comparisons.triggers import results_stale_network
+    from indicators.formula import parse_formula
+    from indicators.models import DataItem, Indicator, NetworkIndicator
+
+    before = Indicator.objects.get(pk=indicator.pk)
+    indicator._history_user = user
+    indicator.save()
+    codes = parse_formula(indicator.formula).codes
+    indicator.items.set(DataItem.objects.filter(code__in=codes))
+    if before.formula != indicator.formula or before.polarity != indicator.polarity:
+        for network_id in NetworkIndicator.objects.filter(indicator=indicator).values_list("network_id", flat=True):
+            results_stale_network(network_id=network_id, reason=f"indicator {indicator.code} changed")
+    return indicator

@@ -1,0 +1,149 @@
+"""Forms of the coordinator workspace: networks, members, invitations, rounds, catalogue."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import UsernameField
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Municipality, Network, Role
+from .services import CODE_RE
+
+
+class NetworkForm(forms.ModelForm):
+    class Meta:
+        model = Network
+        fields = ["code", "name", "name_en", "theme", "theme_en", "description", "description_en", "policy"]
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"].strip()
+        if not CODE_RE.match(code):
+            raise forms.ValidationError(_("Letters, digits, _ . - only; at most 32 characters."))
+        return code
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class MembershipAddForm(forms.Form):
+    municipality = forms.ModelChoiceField(
+        label=_("Municipality"), queryset=Municipality.objects.none(), to_field_name="code"
+    )
+    joined = forms.DateField(label=_("Joined"), widget=DateInput(), initial=timezone.localdate)
+
+    def __init__(self, *args, network: Network, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        current = network.memberships.filter(left__isnull=True).values("municipality_id")
+        self.fields["municipality"].queryset = Municipality.objects.current().exclude(pk__in=current).order_by("name")
+
+
+class MembershipEndForm(forms.Form):
+    left = forms.DateField(label=_("Last day of membership"), widget=DateInput(), initial=timezone.localdate)
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail"))
+    kind = forms.ChoiceField(
+        label=_("Role"),
+        choices=[(Role.Kind.STAFF, Role.Kind.STAFF.label), (Role.Kind.VIEWER, Role.Kind.VIEWER.label)],
+    )
+    municipality = forms.ModelChoiceField(
+        label=_("Municipality"), queryset=Municipality.objects.none(), to_field_name="code"
+    )
+
+    def __init__(self, *args, network: Network, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        members = network.memberships.active().values("municipality_id")
+        self.fields["municipality"].queryset = Municipality.objects.filter(pk__in=members).order_by("name")
+
+
+class RegisterForm(forms.Form):
+    """A new account for someone accepting an invitation."""
+
+    username = UsernameField(label=_("User name"), max_length=150)
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, strip=False)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            self.add_error("password2", _("The two passwords differ."))
+        elif data.get("password1"):
+            try:
+                password_validation.validate_password(data["password1"])
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
+
+
+class RoundOpenForm(forms.Form):
+    period = forms.CharField(label=_("Period"), max_length=16, help_text=_("2024, 2024-25 or 2024-Q1"))
+    deadline = forms.DateField(label=_("Deadline"), widget=DateInput())
+    indicators = forms.ModelMultipleChoiceField(
+        label=_("Indicators"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None chosen: the network's whole indicator set."),
+    )
+
+    def __init__(self, *args, network: Network, **kwargs) -> None:
+        from indicators.models import Indicator
+
+        super().__init__(*args, **kwargs)
+        self.fields["indicators"].queryset = Indicator.objects.filter(network_links__network=network).order_by(
+            "network_links__position", "code"
+        )
+
+
+class DeadlineForm(forms.Form):
+    deadline = forms.DateField(label=_("New deadline"), widget=DateInput())
+
+
+class UnpublishForm(forms.Form):
+    reason = forms.CharField(label=_("Why are the results withdrawn?"), max_length=300, widget=forms.Textarea)
+
+
+class IndicatorSetForm(forms.Form):
+    indicators = forms.ModelMultipleChoiceField(
+        label=_("Indicators of this network"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        from indicators.models import Indicator
+
+        super().__init__(*args, **kwargs)
+        self.fields["indicators"].queryset = Indicator.objects.order_by("code")
+
+
+class IndicatorForm(forms.ModelForm):
+    """Texts, polarity and formula; the formula is checked by `Indicator.clean()`."""
+
+    class Meta:
+        from indicators.models import Indicator
+
+        model = Indicator
+        fields = [
+            "name",
+            "name_en",
+            "unit",
+            "decimals",
+            "polarity",
+            "formula",
+            "can_influence",
+            "in_index",
+            "weight",
+            "definition",
+            "definition_en",
+            "theme",
+            "theme_en",
+        ]
+        widgets = {"formula": forms.Textarea(attrs={"rows": 2})}
