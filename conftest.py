@@ -24,6 +24,13 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _no_login_throttling(settings):
+    # django-axes needs the request that Client.login() does not pass; the throttling itself is
+    # tested with AXES_ENABLED on in networks/tests/test_auth.py.
+    settings.AXES_ENABLED = False
+
+
 @dataclass
 class World:
     network: object

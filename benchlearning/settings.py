@@ -7,10 +7,12 @@ ALLOWED_HOSTS instead of falling back to something unsafe.
 
 from __future__ import annotations
 
+import datetime
 import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -82,6 +84,10 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "simple_history",
+    "axes",
+    "django_htmx",
+    "rest_framework",
+    "drf_spectacular",
     "networks",
     "indicators",
     "comparisons",
@@ -100,6 +106,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "benchlearning.urls"
@@ -139,6 +148,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttling (django-axes): five failures for one username from one address lock that
+# pair out for an hour; a success resets the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = envbool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(hours=1)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_IPWARE_PROXY_COUNT = 1 if envbool("BEHIND_PROXY", False) else None
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "networks:my_work"
 LOGOUT_REDIRECT_URL = "home"
@@ -155,6 +178,12 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# plotly.js is served from the plotly wheel (at the version it pins) as /static/plotly/plotly.min.js.
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "comparisons.finders.PlotlyFinder",
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -192,7 +221,23 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_TIMEOUT = envint("CELERY_BROKER_CONNECTION_TIMEOUT", 3)
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # The nightly full recompute of every network/period (comparisons).
+    "recompute-all-nightly": {"task": "comparisons.tasks.recompute_all_task", "schedule": crontab(hour=2, minute=30)},
+}
+
+# Comparison engine. Nearest-neighbour peer groups use these data item codes, or municipality
+# attributes of that name when no approved value exists, and this many neighbours by default.
+COMPARISON_NEAREST_CONTEXT = envstr("COMPARISON_NEAREST_CONTEXT", "POPULATION area_km2").split()
+COMPARISON_NEAREST_K = envint("COMPARISON_NEAREST_K", 5)
+# Municipality attributes compared as `attr:NAME` peer groups; None: every attribute whose
+# values repeat (family group, size class), not ones unique per municipality (area, ISO code).
+COMPARISON_ATTRIBUTES: list[str] | None = None
+# Three days before a round's deadline, its staff who have not submitted get a reminder (daily, 07:00).
+CELERY_BEAT_SCHEDULE["indicators-deadline-reminders"] = {
+    "task": "indicators.tasks.deadline_reminders_send",
+    "schedule": crontab(hour=7, minute=0),
+}
 
 # Production hardening: on whenever DEBUG is off; `manage.py check --deploy` is clean then.
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
@@ -223,6 +268,29 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
         "frame-ancestors": [NONE],
     }
+}
+
+# Dashboards (issue 5): an optional GeoJSON of municipality boundaries (a local file; nothing is
+# fetched at run time) turns the grid map into a choropleth. Features are matched on the
+# property named below against the municipality code.
+COMPARISON_BOUNDARIES_GEOJSON = envstr("COMPARISON_BOUNDARIES_GEOJSON")
+COMPARISON_BOUNDARIES_CODE_PROPERTY = envstr("COMPARISON_BOUNDARIES_CODE_PROPERTY", "code")
+
+# Open-data API (issue 5): read-only JSON, session login for members, OpenAPI at /api/schema/.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    # JSON only: the browsable API's pages carry inline scripts, which the CSP forbids.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 100,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Benchlearning open data",
+    "DESCRIPTION": "Published comparison results and indicator definitions (DESIGN.md §3).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
 }
 
 LOGGING = {

@@ -10,6 +10,10 @@ from .health import healthz
 urlpatterns = [
     path("", network_views.home, name="home"),
     path("", include("networks.urls")),
+    path("", include("indicators.urls")),
+    path("learning/", include("learning.urls")),
+    path("comparisons/", include("comparisons.urls")),
+    path("api/", include("comparisons.api.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -8,9 +8,14 @@ from . import permissions
 def navigation(request: HttpRequest) -> dict:
     """What the navigation offers this person; decided by the permissions module only."""
     user = request.user
+    roles = permissions.roles_of(user)
     return {
         "nav": {
             "workspace": permissions.can_use_workspace(user),
+            # Reporting rounds: staff fill them in, coordinators review them.
+            "rounds": bool(roles.staff_of or roles.coordinator_of),
+            "coordination": bool(roles.coordinator_of) or permissions.is_administrator(user),
+            "plans": permissions.can_use_workspace(user) and not roles.is_empty,
             "admin": permissions.can_use_admin(user),
         }
     }

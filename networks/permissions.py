@@ -125,3 +125,167 @@ def require(allowed: bool) -> None:
     """Raise 403 unless allowed; views call this with one of the predicates above."""
     if not allowed:
         raise PermissionDenied
+
+
+# --- coordination, good practice, plans, meetings (issue 6) ----------------------------------
+
+
+def can_deactivate_account(user: AnyUser, network: Network, target, member_ids: set[int] | frozenset[int]) -> bool:
+    """A coordinator may switch off accounts whose every role is staff/viewer of the network's members.
+
+    Never their own account, an administrator's, or someone who also holds a role elsewhere.
+    """
+    if not can_coordinate(user, network) or target.is_superuser or target.pk == user.pk:
+        return False
+    target_roles = roles_of(target)
+    if target_roles.coordinator_of or not target_roles.municipalities:
+        return False
+    return target_roles.municipalities <= set(member_ids)
+
+
+def can_edit_indicator(user: AnyUser, indicator_network_ids: set[int] | frozenset[int]) -> bool:
+    """An indicator's texts, polarity and formula: administrators, or a coordinator of every
+    network that uses it (changing a shared indicator would change other networks' results)."""
+    if is_administrator(user):
+        return True
+    coordinated = roles_of(user).coordinator_of
+    return bool(indicator_network_ids) and set(indicator_network_ids) <= coordinated
+
+
+def can_create_network(user: AnyUser) -> bool:
+    """Coordinators (of any network) and administrators set up new networks."""
+    return is_administrator(user) or bool(roles_of(user).coordinator_of)
+
+
+def can_view_round_results(user: AnyUser, round_, member_ids: set[int] | frozenset[int]) -> bool:
+    """Published rounds: public when the network's policy says so, otherwise members only.
+
+    Approved figures of rounds not yet published are for members (marked provisional). The same
+    rule as `results_visibility` (one rule), as a yes/no.
+    """
+    return results_visibility(user, round_.network, round_, member_ids) != RESULTS_NONE
+
+
+def can_submit_practice(user: AnyUser, municipality: Municipality) -> bool:
+    """Municipal staff submit their own municipality's good practice."""
+    return municipality.pk in roles_of(user).staff_of
+
+
+def can_view_practice(user: AnyUser, case, member_ids: set[int] | frozenset[int]) -> bool:
+    """Published public cases: everyone. Published members-only cases: the network's people.
+
+    A case not yet published: its municipality's staff and the network's coordinators.
+    """
+    if case.is_published:
+        if case.is_public:
+            return True
+        return is_network_member(user, case.network, member_ids)
+    return can_coordinate(user, case.network) or case.municipality_id in roles_of(user).staff_of
+
+
+def can_edit_practice(user: AnyUser, case) -> bool:
+    """The submitting municipality's staff until publication; the network's coordinators always."""
+    if can_coordinate(user, case.network):
+        return True
+    return not case.is_published and case.municipality_id in roles_of(user).staff_of
+
+
+def can_publish_practice(user: AnyUser, case) -> bool:
+    return can_coordinate(user, case.network)
+
+
+def can_view_plan(user: AnyUser, plan) -> bool:
+    """A municipality's improvement plan: its staff and viewers, and the network's coordinators."""
+    return can_coordinate(user, plan.network) or plan.municipality_id in roles_of(user).municipalities
+
+
+def can_edit_plan(user: AnyUser, plan) -> bool:
+    """The municipality's staff write their plan (a coordinator reads it); administrators may."""
+    return is_administrator(user) or plan.municipality_id in roles_of(user).staff_of
+
+
+def can_create_plan(user: AnyUser, municipality: Municipality) -> bool:
+    return municipality.pk in roles_of(user).staff_of
+
+
+def can_view_meetings(user: AnyUser, network: Network, member_ids: set[int] | frozenset[int]) -> bool:
+    """Meetings, their agendas, minutes and attendees are the network's own business."""
+    return is_network_member(user, network, member_ids)
+
+
+# --- submissions and their review (indicators: staff form, workflow, coordinator review) ------
+
+
+def can_view_submission(
+    user: AnyUser, network: Network, municipality: Municipality, status: str, member_ids: set[int] | frozenset[int]
+) -> bool:
+    """Draft, submitted and returned figures: the municipality's own staff and the network's
+    coordinators (DESIGN.md §3 Visibility). Approved figures: every member of the network."""
+    if municipality.pk in roles_of(user).staff_of or can_coordinate(user, network):
+        return True
+    return status == "approved" and is_network_member(user, network, member_ids)
+
+
+def can_edit_submission(user: AnyUser, municipality: Municipality, status: str, round_is_open: bool) -> bool:
+    """Own staff, while the submission is a draft or returned and the round is open."""
+    return can_enter_data(user, municipality) and status in ("draft", "returned") and round_is_open
+
+
+def can_review_submissions(user: AnyUser, network: Network) -> bool:
+    """Approve, return and see the completion of a round: the network's coordinators."""
+    return can_coordinate(user, network)
+
+
+def can_discuss_value(user: AnyUser, network: Network, municipality: Municipality) -> bool:
+    """The query thread on a value is between the municipality's staff and the coordinators."""
+    return can_enter_data(user, municipality) or can_coordinate(user, network)
+
+
+# --- results visibility (dashboards, exports and the open-data API: issue 5) -------------------
+
+RESULTS_NONE = "none"
+RESULTS_PROVISIONAL = "provisional"
+RESULTS_PUBLISHED = "published"
+
+
+def results_visibility(user: AnyUser, network: Network, round_, member_ids: set[int] | frozenset[int]) -> str:
+    """What a person sees of a round's stored results (DESIGN.md §3 Visibility).
+
+    ``published``: the round is published and the network public, or the person is a member.
+    ``provisional``: the round is not published yet and the person is a member of the network
+    (approved figures, marked provisional). ``none`` otherwise — anonymous visitors and
+    outsiders never see a round before its publication.
+    """
+    member = is_network_member(user, network, member_ids)
+    if round_.status == "published":
+        return RESULTS_PUBLISHED if (network.is_public or member) else RESULTS_NONE
+    return RESULTS_PROVISIONAL if member else RESULTS_NONE
+
+
+def results_member_network_ids(user: AnyUser) -> set[int] | None:
+    """Networks whose unpublished (approved) and members-only results this person may read.
+
+    ``None`` means every network (administrators). Used by the open-data API, which lists rows
+    of many networks at once; pages ask `results_visibility` for one round.
+    """
+    if is_administrator(user):
+        return None
+    roles = roles_of(user)
+    ids = set(roles.coordinator_of)
+    if roles.municipalities:
+        from .models import Membership
+
+        ids |= set(
+            Membership.objects.active()
+            .filter(municipality_id__in=roles.municipalities)
+            .values_list("network_id", flat=True)
+        )
+    return ids
+
+
+# --- comparisons: stored results and their recompute runs ---------------------------------------
+
+
+def can_view_recompute_run(user: AnyUser, network: Network) -> bool:
+    """A recompute's progress is operations detail: the network's coordinators and administrators."""
+    return can_coordinate(user, network)

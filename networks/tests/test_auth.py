@@ -46,3 +46,32 @@ def test_password_reset_confirm_with_bad_token(world, client):
     response = client.get("/accounts/reset/MQ/bad-token/")
     assert response.status_code == 200
     assert "no longer valid" in response.content.decode() or "vairs nav derīga" in response.content.decode()
+
+
+def test_login_is_throttled_after_five_failures(world, client, settings):
+    settings.AXES_ENABLED = True
+    for _ in range(4):
+        response = client.post("/accounts/login/", {"username": "staff-a", "password": "wrong"})
+        assert response.status_code == 200
+    # The fifth failure locks the account out for this address…
+    assert client.post("/accounts/login/", {"username": "staff-a", "password": "wrong"}).status_code == 429
+    # …so even the right password is refused now.
+    response = client.post("/accounts/login/", {"username": "staff-a", "password": "correct-horse-battery"})
+    assert response.status_code == 429
+    assert "Too many attempts" in response.content.decode() or "Pārāk daudz" in response.content.decode()
+    assert not response.wsgi_request.user.is_authenticated
+    # Another account from the same address is not locked out.
+    other = client.post("/accounts/login/", {"username": "staff-b", "password": "correct-horse-battery"})
+    assert other.status_code == 302
+
+
+def test_a_success_resets_the_failure_count(world, client, settings):
+    settings.AXES_ENABLED = True
+    for _ in range(4):
+        client.post("/accounts/login/", {"username": "staff-a", "password": "wrong"})
+    assert (
+        client.post("/accounts/login/", {"username": "staff-a", "password": "correct-horse-battery"}).status_code == 302
+    )
+    client.post("/accounts/logout/")
+    for _ in range(4):
+        assert client.post("/accounts/login/", {"username": "staff-a", "password": "wrong"}).status_code == 200

@@ -16,9 +16,6 @@ import pytest
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 HAVE_CHROMIUM = shutil.which(CHROMIUM) is not None or os.path.exists(CHROMIUM)
 
-# Playwright's sync API runs an event loop in this thread; the test body's ORM calls are
-# still synchronous and safe, so tell Django not to refuse them.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 LAUNCH_ARGS = [
     "--no-sandbox",
@@ -31,25 +28,35 @@ LAUNCH_ARGS = [
 ]
 
 
+REQUIRES_CHROMIUM = pytest.mark.skipif(
+    not HAVE_CHROMIUM, reason=f"browser tests need Chromium at {CHROMIUM} (CI installs it: apt-get install chromium)"
+)
+
+
 def pytest_collection_modifyitems(config, items):
-    if HAVE_CHROMIUM:
-        return
-    skip = pytest.mark.skip(
-        reason=f"browser tests need Chromium at {CHROMIUM} (CI installs it: apt-get install chromium)"
-    )
     for item in items:
         if "tests/browser/" in str(item.fspath):
-            item.add_marker(skip)
+            item.add_marker(REQUIRES_CHROMIUM)
 
 
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
+    # Playwright's sync API runs an event loop in this thread; the test body's ORM calls are
+    # still synchronous and safe, so Django is told not to refuse them — for these tests only.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, no_translations
 
 from networks.demo import DEMO_PASSWORD, demo_seed
 
@@ -14,6 +14,7 @@ class Command(BaseCommand):
             "--force", action="store_true", help="run even with DEBUG off (creates accounts with a known password)"
         )
 
+    @no_translations  # operators read the log: the command line speaks English
     def handle(self, *args, **options) -> None:
         if not settings.DEBUG and not options["force"]:
             raise CommandError(
