@@ -8,7 +8,7 @@ PORT ?= 8000
 # Development defaults; production sets its own environment (see .env.example).
 export DEBUG ?= 1
 
-.PHONY: run test worker lint venv install install-dev messages compilemessages check-gettext migrate seed clean
+.PHONY: run serve test worker lint venv install install-dev messages compilemessages check-gettext migrate seed clean
 
 $(BIN)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
@@ -50,6 +50,12 @@ run: compilemessages seed
 	@echo ""
 	@echo "Benchlearning portal: http://$(HOST):$(PORT)/  (demo accounts above, password benchlearning-demo)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# Production-style serving (DEBUG off: SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL from the environment).
+serve: compilemessages
+	DEBUG=0 $(PY) manage.py collectstatic --noinput -v0
+	DEBUG=0 $(PY) manage.py migrate --noinput
+	DEBUG=0 $(BIN)/gunicorn benchlearning.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-2} --access-logfile -
 
 test: install-dev compilemessages
 	$(BIN)/pytest $(PYTEST_ARGS)

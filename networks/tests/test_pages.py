@@ -115,6 +115,7 @@ PAGES = {
     ),
     "learning:meeting_edit": (lambda w: {"pk": learning_objects(w)["meeting"].pk}, {"coordinator", "admin"}),
     "learning:network_activity": (lambda w: {"code": "T"}, ALL),
+    "learning:network_awards": (lambda w: {"code": "T"}, ALL),
 }
 # Pages that only answer POST, or need a token: checked by their own tests.
 NOT_GET_PAGES = {
@@ -215,7 +216,13 @@ NAVIGATION = {
 @pytest.mark.parametrize("persona", sorted(NAVIGATION))
 def test_navigation_shows_each_role_what_it_may_do(world, persona):
     html = world.client(persona).get(reverse("home")).content.decode()
-    links = ("admin:index", "networks:my_work", "indicators:my_rounds", "learning:plan_list", "networks:coordination_home")
+    links = (
+        "admin:index",
+        "networks:my_work",
+        "indicators:my_rounds",
+        "learning:plan_list",
+        "networks:coordination_home",
+    )
     shown = tuple(f'href="{reverse(name)}"' in html for name in links)
     assert shown == NAVIGATION[persona]
     assert (reverse("login") in html) is (persona == "anonymous")
