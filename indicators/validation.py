@@ -7,7 +7,7 @@ The hard check is shared by the web form, the Excel upload and `import_values`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Context, Decimal
 
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -21,6 +21,9 @@ from .models import DataItem
 class Checked:
     number: Decimal | None
     error: str | None = None
+
+
+WIDE = Context(prec=60)
 
 
 def check_value_hard(item: DataItem, raw: str | Decimal | float | int | None) -> Checked:
@@ -45,7 +48,9 @@ def check_value_hard(item: DataItem, raw: str | Decimal | float | int | None) ->
     # 38 digits, 15 after the point (the Value column): more would be silently rounded.
     if number != 0 and number.adjusted() >= 23:
         return Checked(None, _("the number is too large"))
-    if number.as_tuple().exponent < -15 and number != number.quantize(Decimal(1).scaleb(-15)):
+    # The default context (28 digits) cannot quantize 20 digits before and 16 after the point:
+    # compare in one wide enough for any number that passed the check above.
+    if number.as_tuple().exponent < -15 and number != number.quantize(Decimal(1).scaleb(-15), context=WIDE):
         return Checked(None, _("at most 15 digits after the decimal point"))
     if item.min_value is not None and number < item.min_value:
         return Checked(

@@ -147,13 +147,23 @@ def _xlsx_rows(content: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise ImportFailed([RowError(0, _("the file is not a readable XLSX workbook"))]) from exc
-    sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header = [_cell_text(c) for c in next(rows, ())]
+    unreadable = _("the file is not a readable XLSX workbook")
+    if not workbook.worksheets:  # a damaged workbook.xml lists no sheet
+        raise ImportFailed([RowError(0, unreadable)])
+    # Read-only mode parses the sheet while iterating: a damaged sheet fails here, not above.
+    rows = workbook.worksheets[0].iter_rows(values_only=True)
+    try:
+        header = [_cell_text(c) for c in next(rows, ())]
+    except Exception as exc:  # openpyxl and the XML parser raise many kinds
+        raise ImportFailed([RowError(1, unreadable)]) from exc
 
     def body() -> Iterator[tuple[int, list[str]]]:
-        for line, cells in enumerate(rows, start=2):
-            yield line, [_cell_text(c) for c in cells]
+        line = 1
+        try:
+            for line, cells in enumerate(rows, start=2):
+                yield line, [_cell_text(c) for c in cells]
+        except Exception as exc:
+            raise ImportFailed([RowError(line + 1, unreadable)]) from exc
 
     return header, body()
 

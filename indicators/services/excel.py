@@ -233,9 +233,9 @@ def upload_parse(*, submission: Submission, content: bytes, items: list[DataItem
         )
     try:
         workbook = load_workbook(io.BytesIO(content), data_only=True)
+        sheet = workbook.worksheets[0]  # none when the workbook part is damaged
     except Exception as exc:  # openpyxl raises many kinds for a damaged or non-XLSX file
         raise TemplateRejected(_("The file is not a readable XLSX workbook.")) from exc
-    sheet = workbook.worksheets[0]
     match = MARKER_RE.match(_cell_text(sheet["A1"].value))
     if not match:
         raise TemplateRejected(
