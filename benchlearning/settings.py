@@ -224,6 +224,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
     # The nightly full recompute of every network/period (comparisons).
     "recompute-all-nightly": {"task": "comparisons.tasks.recompute_all_task", "schedule": crontab(hour=2, minute=30)},
+    # Runs requested while the broker was down are sent again once it is back.
+    "recompute-pending-resend": {"task": "comparisons.tasks.pending_runs_resend_task", "schedule": 300.0},
 }
 
 # Comparison engine. Nearest-neighbour peer groups use these data item codes, or municipality

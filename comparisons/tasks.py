@@ -51,3 +51,34 @@ def recompute_all_task() -> int:
         count += 1
     logger.info("nightly recompute requested for %d scope(s)", count)
     return count
+
+
+# A pending run older than this was probably requested while the broker was down.
+PENDING_RESEND_AFTER_SECONDS = 120
+
+
+@shared_task(acks_late=True)
+def pending_runs_resend_task() -> int:
+    """Every few minutes (beat): send again the runs still pending since the broker was down.
+
+    A request made while the broker was unreachable is recorded as a pending run; this sweep is
+    what makes it run soon after the broker is back, not at the nightly recompute.
+    """
+    import datetime
+
+    from django.utils import timezone
+
+    from .models import RecomputeRun
+    from .services import _enqueue
+
+    cutoff = timezone.now() - datetime.timedelta(seconds=PENDING_RESEND_AFTER_SECONDS)
+    stale = list(
+        RecomputeRun.objects.filter(status=RecomputeRun.Status.PENDING, requested_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )
+    )
+    for run_id in stale:
+        _enqueue(run_id)
+    if stale:
+        logger.info("re-sent %d pending recompute run(s)", len(stale))
+    return len(stale)

@@ -180,3 +180,23 @@ def test_nightly_task_requests_every_scope(scope, django_capture_on_commit_callb
         count = tasks.recompute_all_task.run()
     assert count == 1
     assert RecomputeRun.objects.get().status == RecomputeRun.Status.DONE
+
+
+def test_runs_left_pending_while_the_broker_was_down_are_sent_again(scope, django_capture_on_commit_callbacks):
+    network, period, _x, _y = scope
+    old = recompute_request(network=network, period=period, enqueue=False)
+    RecomputeRun.objects.filter(pk=old.pk).update(requested_at=timezone.now() - datetime.timedelta(minutes=10))
+    with (
+        mock.patch.object(tasks.recompute_run_task, "delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert tasks.pending_runs_resend_task() == 1
+    delay.assert_called_once_with(old.pk)
+
+
+def test_a_fresh_pending_run_is_not_sent_twice(scope):
+    network, period, _x, _y = scope
+    recompute_request(network=network, period=period, enqueue=False)
+    with mock.patch.object(tasks.recompute_run_task, "delay") as delay:
+        assert tasks.pending_runs_resend_task() == 0
+    delay.assert_not_called()
