@@ -27,6 +27,7 @@ urlpatterns = [
     path("networks/<str:code>/meetings/", views.meeting_list, name="meeting_list"),
     path("networks/<str:code>/meetings/new/", views.meeting_new, name="meeting_new"),
     path("networks/<str:code>/activity/", views.network_activity, name="network_activity"),
+    path("networks/<str:code>/awards/", views.network_awards, name="network_awards"),
     path("meetings/<int:pk>/", views.meeting_detail, name="meeting_detail"),
     path("meetings/<int:pk>/edit/", views.meeting_edit, name="meeting_edit"),
 ]

@@ -246,6 +246,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     may_edit = permissions.can_edit_plan(request.user, plan)
     context = {
         "plan": plan,
+        "targets": selectors.plan_targets_progress(user=request.user, plan=plan),
         "may_edit": may_edit,
         "target_form": PlanTargetForm(network=plan.network, prefix="target") if may_edit else None,
         "action_form": PlanActionForm(prefix="action") if may_edit else None,
@@ -335,7 +336,13 @@ def plan_action_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def network_plans(request: HttpRequest, code: str) -> HttpResponse:
     network = get_object_or_404(Network, code=code)
     permissions.require(permissions.can_coordinate(request.user, network))
-    context = {"network": network, "plans": selectors.plans_of_network(network=network)}
+    plans = list(selectors.plans_of_network(network=network))
+    by_plan = selectors.network_plans_progress(user=request.user, network=network)
+    for plan in plans:
+        plan.progress_targets = by_plan.get(plan.pk, [])
+    targets = [t for ts in by_plan.values() for t in ts]
+    met = sum(1 for t in targets if t.progress.met)
+    context = {"network": network, "plans": plans, "targets_met": met, "targets_total": len(targets)}
     return render(request, "learning/network_plans.html", context)
 
 
@@ -413,3 +420,12 @@ def network_activity(request: HttpRequest, code: str) -> HttpResponse:
     activity = selectors.network_activity(network=network, public_only=not is_member)
     context = {"network": network, "activity": activity, "is_member": is_member}
     return render(request, "learning/activity.html", context)
+
+
+def network_awards(request: HttpRequest, code: str) -> HttpResponse:
+    """Per indicator and period the best performer and the most improved member, from stored
+    results of the rounds the person may see (anonymous: published rounds of a public network)."""
+    network = get_object_or_404(Network, code=code)
+    permissions.require(permissions.can_view_network(request.user, network))
+    context = {"network": network, "awards": selectors.network_awards(user=request.user, network=network)}
+    return render(request, "learning/awards.html", context)

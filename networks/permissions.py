@@ -289,3 +289,12 @@ def results_member_network_ids(user: AnyUser) -> set[int] | None:
 def can_view_recompute_run(user: AnyUser, network: Network) -> bool:
     """A recompute's progress is operations detail: the network's coordinators and administrators."""
     return can_coordinate(user, network)
+
+
+# --- learning: plan progress on the profile, awards (issue 6, learn from the best) -------------------
+
+
+def can_view_plans_of(user: AnyUser, network: Network, municipality: Municipality) -> bool:
+    """A municipality's improvement plans in a network: the same people as `can_view_plan` (its
+    staff and viewers, the network's coordinators), asked before any plan is read."""
+    return can_coordinate(user, network) or municipality.pk in roles_of(user).municipalities

@@ -149,6 +149,8 @@ QUERY_LIMITS = {
     "comparisons:indicator": 12,
     "comparisons:profile": 12,
     "comparisons:report": 12,
+    # the plan, its actions, the target form's indicators, and progress: members, rounds, targets with values
+    "learning:plan_detail": 10,
 }
 # Namespaces whose every page has one rule, checked on their index page.
 NAMESPACES = {"admin": "admin:index"}
