@@ -25,6 +25,21 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _celery_in_process(request):
+    """Tests run tasks in process even where CI configures a broker; the integration tests
+    (marked `integration`) talk to the real broker and worker."""
+    if request.node.get_closest_marker("integration"):
+        yield
+        return
+    from benchlearning.celery import app
+
+    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
+@pytest.fixture(autouse=True)
 def _no_login_throttling(settings):
     # django-axes needs the request that Client.login() does not pass; the throttling itself is
     # tested with AXES_ENABLED on in networks/tests/test_auth.py.
