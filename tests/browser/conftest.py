@@ -95,3 +95,12 @@ def log_in(page, live_server, username: str, password: str) -> None:
     page.fill("input[name=password]", password)
     page.click("#content form button[type=submit]")
     page.wait_for_load_state()
+
+
+@pytest.fixture
+def demo(settings):
+    """The demo installation (`seed_demo`): T3 2021-2024 published, 2025 open, Aizkraukle in draft."""
+    from django.core.management import call_command
+
+    settings.DEBUG = True  # static files (plotly.js from the wheel) through the finders
+    call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115

@@ -9,14 +9,6 @@ from .conftest import log_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def demo(settings):
-    from django.core.management import call_command
-
-    settings.DEBUG = True
-    call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
-
-
 @pytest.mark.parametrize(
     ("language", "my_work", "log_out", "home", "network"),
     [
