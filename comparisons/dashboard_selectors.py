@@ -75,7 +75,7 @@ def _peer_group_order(name: str) -> tuple[int, str]:
 
 
 def dashboard_scope(*, user, network_code: str, period_label: str = "", peer_group: str = "") -> DashboardScope:
-    """The network, the rounds ``user`` may see and the chosen one (the newest by default).
+    """The network, the rounds ``user`` may see and the chosen one (by default the newest with results).
 
     A period that exists but may not be seen is refused (403); an unknown one is 404. A round
     is seen as DESIGN.md §3 says (`permissions.results_visibility`).
@@ -101,19 +101,24 @@ def dashboard_scope(*, user, network_code: str, period_label: str = "", peer_gro
             visible.append((round_, seen))
     if period_label and chosen is None:
         raise Http404
+    # Which peer groups have results in which visible period (one query for both questions).
+    computed = set(
+        Result.objects.filter(network=network, period_id__in=[r.period_id for r, _seen in visible])
+        .values_list("period_id", "peer_group")
+        .distinct()
+        .order_by()
+    )
     if chosen is None and visible:
-        chosen = visible[0]
+        # By default the newest period with results: an open round without approved figures
+        # yet would show a politician an empty page.
+        with_results = {period_id for period_id, _name in computed}
+        chosen = next((pair for pair in visible if pair[0].period_id in with_results), visible[0])
     own = frozenset(permissions.roles_of(user).municipalities & member_ids)
     scope = DashboardScope(network=network, members=members, rounds=visible, own_ids=own)
     if chosen is None:
         return scope
     scope.round, scope.visibility = chosen
-    names = set(
-        Result.objects.filter(network=network, period=scope.round.period)
-        .values_list("peer_group", flat=True)
-        .distinct()
-        .order_by()
-    )
+    names = {name for period_id, name in computed if period_id == scope.round.period_id}
     scope.peer_groups = sorted(names, key=_peer_group_order)
     scope.peer_group = peer_group if peer_group in names else "network"
     scope.run = (

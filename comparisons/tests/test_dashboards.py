@@ -319,6 +319,16 @@ def test_the_newest_visible_round_is_the_default(world, data):
     assert '<option value="2023" selected>' in html
 
 
+def test_an_open_round_without_results_is_not_the_default(world, data):
+    """A member should land on figures, not on a newly opened, still empty round."""
+    from indicators.services.periods import period_get_or_create
+
+    Round.objects.create(network=world.network, period=period_get_or_create(label="2026"))
+    html = html_of(world.client("viewer_a").get(pages(world)["overview"]))
+    assert '<option value="2026"' in html  # still offered
+    assert '<option value="2025" selected>' in html
+
+
 def test_series_without_a_municipality_only_for_the_network_group(world, data):
     client = world.client("anonymous")
     html = html_of(client.get(pages(world)["indicator"], {"period": "2024"}))
