@@ -43,11 +43,16 @@ def change_text(change_abs: float | None, improved: bool | None) -> str:
     if change_abs is None:
         return "—"
     arrow = "↑" if change_abs > 0 else "↓" if change_abs < 0 else "→"
+    # Not inside the f-string: xgettext does not see gettext calls there.
     if improved is True:
-        return f"{arrow} {_('improving')}"
-    if improved is False:
-        return f"{arrow} {_('worsening')}"
-    return f"{arrow} {_('unchanged') if change_abs == 0 else _('changed')}"
+        word = _("improving")
+    elif improved is False:
+        word = _("worsening")
+    elif change_abs == 0:
+        word = _("unchanged")
+    else:
+        word = _("changed")
+    return f"{arrow} {word}"
 
 
 @dataclass
