@@ -19,14 +19,9 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 # (file name, path, account or None, full page)
 PAGES = [
     ("landing", "/", None, False),
-    ("overview", "/comparisons/dashboards/T3/?period=2024", "demo-viewer", True),
-    (
-        "indicator",
-        "/comparisons/dashboards/T3/indicators/{indicator}/?period=2024",
-        "demo-viewer",
-        True,
-    ),
-    ("profile", "/comparisons/dashboards/T3/municipalities/LV0020000/?period=2024", "demo-viewer", True),
+    ("overview", "/comparisons/dashboards/T3/?period=2024", "demo-viewer", False),
+    ("indicator", "/comparisons/dashboards/T3/indicators/{indicator}/?period=2024", "demo-viewer", False),
+    ("profile", "/comparisons/dashboards/T3/municipalities/LV0020000/?period=2024", "demo-viewer", False),
     ("map", "/comparisons/dashboards/T3/map/?period=2024", "demo-viewer", False),
     ("staff-form", "/rounds/mine/", "demo-staff", False),
 ]
