@@ -170,3 +170,28 @@ def test_coordinator_finds_the_round_to_review(world, submitted):
     assert "6 submissions wait for review" in html
     html = world.client("staff_a").get(reverse("indicators:my_rounds")).content.decode()
     assert reverse("indicators:round_matrix", kwargs={"round_pk": submitted.round_id}) not in html
+
+
+def test_ids_in_pages_are_plain_numbers_even_above_a_thousand(world):
+    """Latvian number formatting put a space into `{{ pk }}` (1 234): the bulk-approve checkbox
+    and the form's anchors broke as soon as ids passed 999, as they do on PostgreSQL."""
+    import re
+
+    from django.urls import reverse
+
+    round_ = data_round(world)
+    submission = SubmissionFactory(pk=123456, round=round_, municipality=world.a, status=Submission.Status.SUBMITTED)
+    item = DataItem.objects.create(pk=98765, code="BIG_ID", name="Liels id", unit="gab.")
+    item.networks.add(world.network)
+    ValueFactory(submission=submission, item=item, number=Decimal(900), explanation="Merged parishes.")
+    client = world.client("coordinator")
+    matrix = client.get(reverse("indicators:round_matrix", kwargs={"round_pk": round_.pk})).content.decode()
+    assert 'value="123456"' in matrix
+    review = client.get(reverse("indicators:submission_review", kwargs={"pk": submission.pk})).content.decode()
+    assert 'id="item-98765"' in review
+    assert not re.search(r'(id|value|href)="[^"]*\d[\u00a0 ,]\d{3}', review + matrix)
+    response = client.post(
+        reverse("indicators:round_bulk_approve", kwargs={"round_pk": round_.pk}), {"submissions": ["123456"]}
+    )
+    assert response.status_code == 302
+    assert Submission.objects.get(pk=123456).status == Submission.Status.APPROVED
