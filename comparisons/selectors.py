@@ -114,6 +114,11 @@ def next_periods(period: Period) -> QuerySet[Period]:
 # --- for pages, exports and the API --------------------------------------------------------------
 
 
+# The figures of `export_results` after its identifying columns, in the contract's order
+# (DESIGN.md §5): network,period,indicator,peer_group,municipality_code, then these.
+EXPORT_FIGURES = ("value", "rank", "n", "percentile", "band", "z", "score", "mean", "median", "q1", "q3", "min", "max")
+
+
 def results_for_export(
     *, network: Network, period: Period | None = None, peer_group: str | None = None
 ) -> QuerySet[Result]:
@@ -124,19 +129,7 @@ def results_for_export(
     if peer_group is not None:
         queryset = queryset.filter(peer_group=peer_group)
     return queryset.order_by("period__start", "indicator__code", "peer_group", "municipality__code").values(
-        "value",
-        "rank",
-        "n",
-        "percentile",
-        "band",
-        "z",
-        "score",
-        "mean",
-        "median",
-        "q1",
-        "q3",
-        "min",
-        "max",
+        *EXPORT_FIGURES,
         network_code=F("network__code"),
         period_label=F("period__label"),
         indicator_code=F("indicator__code"),

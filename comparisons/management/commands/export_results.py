@@ -7,31 +7,12 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser, no_translations
 
 from comparisons.peer_groups import PeerGroupError, check_peer_group
-from comparisons.selectors import results_for_export
+from comparisons.selectors import EXPORT_FIGURES, results_for_export
 from indicators.models import Period
 from networks.models import Network
 
 # DESIGN.md §5, in this order.
-COLUMNS = [
-    "network",
-    "period",
-    "indicator",
-    "peer_group",
-    "municipality_code",
-    "value",
-    "rank",
-    "n",
-    "percentile",
-    "band",
-    "z",
-    "score",
-    "mean",
-    "median",
-    "q1",
-    "q3",
-    "min",
-    "max",
-]
+COLUMNS = ["network", "period", "indicator", "peer_group", "municipality_code", *EXPORT_FIGURES]
 
 
 def cell(value: object) -> str:
