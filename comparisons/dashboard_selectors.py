@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Case, Min, Q, QuerySet, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
-from indicators.models import Indicator, NetworkIndicator, Round, Submission
+from indicators.models import Indicator, NetworkIndicator, Period, Round, Submission
 from networks import permissions
 from networks.models import Membership, Municipality, Network
 
@@ -67,6 +69,48 @@ class DashboardScope:
         return list(reversed(ids))
 
 
+def computed_peer_groups(*, network_id: int, period_ids: list[int]) -> set[tuple[int, str]]:
+    """(period, peer group) pairs with stored results, in one query.
+
+    `SELECT DISTINCT` would read every stored row of the network (a million at scale); this
+    walks the unique index (network, period, peer group, …) from one peer group to the next —
+    a few index probes per period, on PostgreSQL and SQLite alike.
+    """
+    if not period_ids:
+        return set()
+    table, periods = Result._meta.db_table, Period._meta.db_table
+    placeholders = ", ".join(["%s"] * len(period_ids))
+    sql = f"""
+        WITH RECURSIVE walk(period_id, peer_group) AS (
+            SELECT p.period_id,
+                   (SELECT MIN(r.peer_group) FROM {table} r WHERE r.network_id = %s AND r.period_id = p.period_id)
+            FROM (SELECT id AS period_id FROM {periods} WHERE id IN ({placeholders})) p
+            UNION ALL
+            SELECT w.period_id,
+                   (SELECT MIN(r.peer_group) FROM {table} r
+                    WHERE r.network_id = %s AND r.period_id = w.period_id AND r.peer_group > w.peer_group)
+            FROM walk w WHERE w.peer_group IS NOT NULL
+        )
+        SELECT period_id, peer_group FROM walk WHERE peer_group IS NOT NULL
+    """  # noqa: S608 - table names from the models, values as parameters  # nosec B608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [network_id, *period_ids, network_id])
+        return {(period_id, peer_group) for period_id, peer_group in cursor.fetchall()}
+
+
+def _members_since(memberships: list[Membership], start) -> list[Membership]:
+    """The memberships not ended before ``start``, one per municipality, in the given order.
+
+    Only the last day counts: a network imported today has every membership joined today, yet
+    its members' approved figures of earlier periods are theirs to compare.
+    """
+    found: dict[int, Membership] = {}
+    for membership in memberships:
+        if membership.left is None or membership.left >= start:
+            found.setdefault(membership.municipality_id, membership)
+    return list(found.values())
+
+
 def _peer_group_order(name: str) -> tuple[int, str]:
     fixed = {"network": 0, "all": 1, "kind": 2, "region": 3}
     if name in fixed:
@@ -80,13 +124,19 @@ def dashboard_scope(*, user, network_code: str, period_label: str = "", peer_gro
     A period that exists but may not be seen is refused (403); an unknown one is 404. A round
     is seen as DESIGN.md §3 says (`permissions.results_visibility`).
     """
-    network = get_object_or_404(Network, code=network_code)
-    members = list(
-        Membership.objects.active()
-        .filter(network=network)
-        .select_related("municipality")
+    # The network comes with its memberships (one query less on every page); a network without
+    # members is read on its own.
+    memberships = list(
+        Membership.objects.filter(network__code=network_code)
+        .select_related("network", "municipality")
         .order_by("municipality__name")
     )
+    network = memberships[0].network if memberships else get_object_or_404(Network, code=network_code)
+    for membership in memberships:
+        membership.network = network
+    today = timezone.localdate()
+    members = [m for m in memberships if m.joined is None or m.joined <= today]
+    members = _members_since(members, today)
     member_ids = {m.municipality_id for m in members}
     rounds = list(Round.objects.filter(network=network).select_related("period").order_by("-period__start"))
     visible = []
@@ -102,12 +152,7 @@ def dashboard_scope(*, user, network_code: str, period_label: str = "", peer_gro
     if period_label and chosen is None:
         raise Http404
     # Which peer groups have results in which visible period (one query for both questions).
-    computed = set(
-        Result.objects.filter(network=network, period_id__in=[r.period_id for r, _seen in visible])
-        .values_list("period_id", "peer_group")
-        .distinct()
-        .order_by()
-    )
+    computed = computed_peer_groups(network_id=network.pk, period_ids=[r.period_id for r, _seen in visible])
     if chosen is None and visible:
         # By default the newest period with results: an open round without approved figures
         # yet would show a politician an empty page.
@@ -118,6 +163,9 @@ def dashboard_scope(*, user, network_code: str, period_label: str = "", peer_gro
     if chosen is None:
         return scope
     scope.round, scope.visibility = chosen
+    # A past period is shown with the municipalities that were members then: one that has merged
+    # into another since still appears in its last periods.
+    scope.members = _members_since(memberships, scope.round.period.start)
     names = {name for period_id, name in computed if period_id == scope.round.period_id}
     scope.peer_groups = sorted(names, key=_peer_group_order)
     scope.peer_group = peer_group if peer_group in names else "network"
@@ -155,17 +203,42 @@ def network_indicator_list(*, network: Network) -> list[Indicator]:
 
 
 def profile_rows(*, scope: DashboardScope, municipality: Municipality) -> list[Result]:
-    """The municipality's rows of the chosen peer group over the last visible periods."""
+    """The municipality's rows of the chosen period and peer group, with their indicators."""
     if scope.round is None:
         return []
-    period_ids = scope.visible_period_ids()[-SPARKLINE_PERIODS:]
     return list(
+        Result.objects.filter(
+            network=scope.network, municipality=municipality, peer_group=scope.peer_group, period=scope.round.period
+        )
+        .select_related("indicator")
+        .order_by("indicator__code")
+    )
+
+
+@dataclass(frozen=True)
+class PastValue:
+    label: str
+    value: float | None
+
+
+def profile_history(*, scope: DashboardScope, municipality: Municipality) -> dict[int, list[PastValue]]:
+    """Indicator -> the municipality's values over the last visible periods, oldest first."""
+    if scope.round is None:
+        return {}
+    period_ids = scope.visible_period_ids()[-SPARKLINE_PERIODS:]
+    labels = {r.period_id: r.period.label for r, _seen in scope.rounds}
+    found: dict[int, list[PastValue]] = {}
+    rows = (
         Result.objects.filter(
             network=scope.network, municipality=municipality, peer_group=scope.peer_group, period_id__in=period_ids
         )
-        .select_related("indicator", "period")
-        .order_by("period__start", "indicator__code")
+        .values_list("indicator_id", "period_id", "value")
+        .order_by()
     )
+    order = {period_id: index for index, period_id in enumerate(period_ids)}
+    for indicator_id, period_id, value in sorted(rows, key=lambda row: order[row[1]]):
+        found.setdefault(indicator_id, []).append(PastValue(labels[period_id], value))
+    return found
 
 
 def composite_rows(*, scope: DashboardScope) -> list[CompositeResult]:
@@ -228,36 +301,56 @@ def indicator_series(*, scope: DashboardScope, indicator: Indicator, municipalit
     ).select_related("period")
     if municipality is not None:
         queryset = queryset.filter(municipality=municipality)
+    else:
+        # Every row of the network group carries the group's figures: one row a period is enough.
+        first_ids = (
+            Result.objects.filter(
+                network=scope.network, indicator=indicator, peer_group=scope.peer_group, period_id__in=period_ids
+            )
+            .values("period_id")
+            .annotate(first=Min("id"))
+            .values("first")
+        )
+        queryset = queryset.filter(pk__in=first_ids)
     first: dict[int, Result] = {}
     for row in queryset.order_by("period__start", "municipality_id"):
         first.setdefault(row.period_id, row)
     return list(first.values())
 
 
-def overview_rows(*, scope: DashboardScope) -> list[Result]:
-    """Every member's row of every indicator for the chosen period and peer group."""
+def reporting_ids(*, scope: DashboardScope) -> set[int]:
+    """Members whose submission of the chosen round is approved: the rows of the overview."""
     if scope.round is None:
-        return []
-    rows = list(
-        Result.objects.filter(network=scope.network, period=scope.round.period, peer_group=scope.peer_group)
-        .select_related("indicator")
-        .order_by("indicator__code", "municipality_id")
+        return set()
+    approved = Submission.objects.filter(round=scope.round, status=Submission.Status.APPROVED)
+    return set(approved.values_list("municipality_id", flat=True)) & scope.member_ids
+
+
+def indicator_ranks(*, scope: DashboardScope, indicator: Indicator) -> dict[int, int | None]:
+    """Municipality -> rank of one indicator in the chosen period and peer group (a sort key)."""
+    if scope.round is None:
+        return {}
+    return dict(
+        Result.objects.filter(
+            network=scope.network, period=scope.round.period, peer_group=scope.peer_group, indicator=indicator
+        ).values_list("municipality_id", "rank")
     )
-    municipalities = scope.municipalities
-    kept = []
-    for row in rows:
-        if row.municipality_id in municipalities:
-            row.municipality = municipalities[row.municipality_id]
-            kept.append(row)
-    return kept
 
 
-def round_completion(*, scope: DashboardScope) -> dict[str, int]:
-    """How many members' submissions are approved in the chosen round (of how many)."""
-    if scope.round is None:
-        return {"approved": 0, "members": len(scope.members)}
-    approved = Submission.objects.filter(round=scope.round, status=Submission.Status.APPROVED).count()
-    return {"approved": approved, "members": len(scope.members)}
+def overview_cells(
+    *, scope: DashboardScope, municipality_ids: list[int], indicator_ids: list[int]
+) -> dict[tuple[int, int], tuple[float | None, str, int | None]]:
+    """(municipality, indicator) -> (value, band, rank) for one page of the overview's matrix."""
+    if scope.round is None or not municipality_ids or not indicator_ids:
+        return {}
+    rows = Result.objects.filter(
+        network=scope.network,
+        period=scope.round.period,
+        peer_group=scope.peer_group,
+        indicator_id__in=indicator_ids,
+        municipality_id__in=municipality_ids,
+    ).values_list("municipality_id", "indicator_id", "value", "band", "rank")
+    return {(m, i): (value, band, rank) for m, i, value, band, rank in rows}
 
 
 # --- the open-data API: rows of many networks at once ---------------------------------------------
@@ -266,23 +359,34 @@ def round_completion(*, scope: DashboardScope) -> dict[str, int]:
 def _visible(queryset, *, user):
     """Rows (with ``network`` and ``period``) the person may read, DESIGN.md §3: published
     rounds of public networks for anyone; every round's approved results of the person's own
-    networks (members, coordinators; administrators everything). Annotates ``published``."""
-    published_public = Exists(
-        Round.objects.filter(
-            network=OuterRef("network"),
-            period=OuterRef("period"),
-            status=Round.Status.PUBLISHED,
-            network__policy=Network.Policy.PUBLIC,
-        )
-    )
-    is_published = Exists(
-        Round.objects.filter(network=OuterRef("network"), period=OuterRef("period"), status=Round.Status.PUBLISHED)
-    )
+    networks (members, coordinators; administrators everything). Annotates ``published``.
+
+    The rounds are few (networks x periods): they are read first and become plain conditions
+    on the rows' network and period, which the results' unique index serves — a correlated
+    subquery per row cost seconds at a million rows.
+    """
     member_networks = permissions.results_member_network_ids(user)
-    queryset = queryset.annotate(published=is_published)
+    published: dict[int, list[int]] = {}
+    public: dict[int, list[int]] = {}
+    for network_id, period_id, policy in Round.objects.filter(status=Round.Status.PUBLISHED).values_list(
+        "network_id", "period_id", "network__policy"
+    ):
+        published.setdefault(network_id, []).append(period_id)
+        if policy == Network.Policy.PUBLIC:
+            public.setdefault(network_id, []).append(period_id)
+
+    def rounds_of(pairs: dict[int, list[int]]) -> Q:
+        condition = Q(pk__in=[])
+        for network_id, period_ids in pairs.items():
+            condition |= Q(network_id=network_id, period_id__in=period_ids)
+        return condition
+
+    queryset = queryset.annotate(
+        published=Case(When(rounds_of(published), then=Value(True)), default=Value(False), output_field=BooleanField())
+    )
     if member_networks is None:
         return queryset
-    return queryset.filter(Q(published_public) | Q(network_id__in=member_networks))
+    return queryset.filter(rounds_of(public) | Q(network_id__in=member_networks))
 
 
 def visible_results(*, user) -> QuerySet[Result]:

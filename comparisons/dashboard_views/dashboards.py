@@ -28,7 +28,7 @@ from .. import dashboard_selectors as selectors
 from ..dashboard_selectors import DashboardScope
 from ..finders import maplibre_style_id
 from .exports import export_response
-from .tables import Cell, Table, band_text, band_words, change_text, number
+from .tables import Cell, Table, band_text, band_words, change_text, number, number_style, url_maker
 
 TABLE_FORMATS = ("csv", "xlsx")
 
@@ -65,7 +65,7 @@ def _state(request: HttpRequest, scope: DashboardScope, **extra: str) -> dict[st
         state["period"] = scope.round.period.label
     if scope.peer_group != "network":
         state["peer"] = scope.peer_group
-    for key in ("theme", "m", "indicator", "sort"):
+    for key in ("theme", "m", "indicator", "sort", "cols"):
         value = extra.get(key, request.GET.get(key, ""))
         if value:
             state[key] = value
@@ -155,15 +155,12 @@ def dashboard_index(request: HttpRequest) -> HttpResponse:
 def _profile_context(request: HttpRequest, network: str, code: str, *, page: str = "profile") -> dict:
     scope = _scope(request, network)
     municipality = selectors.scope_municipality(scope, code)
-    rows = selectors.profile_rows(scope=scope, municipality=municipality) if scope.ready else []
-    current = [r for r in rows if scope.round and r.period_id == scope.round.period_id]
+    current = selectors.profile_rows(scope=scope, municipality=municipality) if scope.ready else []
     themes = _themes([r.indicator for r in current])
     theme = request.GET.get("theme", "")
     if theme:
         current = [r for r in current if r.indicator.display_theme == theme]
-    history: dict[int, list] = {}
-    for row in rows:
-        history.setdefault(row.indicator_id, []).append(row)
+    history = selectors.profile_history(scope=scope, municipality=municipality) if current else {}
 
     table = Table(
         slug="indicators",
@@ -188,22 +185,23 @@ def _profile_context(request: HttpRequest, network: str, code: str, *, page: str
     )
     sparklines = []
     indicator_url = {}
+    indicator_link = url_maker("comparisons:indicator", "indicator", network=scope.network.code)
+    style, words = number_style(), band_words()
+    link_query = "?" + urlencode(_state(request, scope, m=municipality.code))
     for row in current:
         indicator = row.indicator
-        url = reverse("comparisons:indicator", kwargs={"network": scope.network.code, "indicator": indicator.code})
+        url = indicator_link(indicator.code)
         indicator_url[indicator.pk] = url
         past = history.get(indicator.pk, [])
-        trend = "; ".join(f"{r.period.label}: {number(r.value, indicator.decimals)}" for r in past)
+        trend = "; ".join(f"{r.label}: {number(r.value, indicator.decimals, style)}" for r in past)
         table.add(
             [
-                Cell(
-                    raw=indicator.display_name, link=url + "?" + urlencode(_state(request, scope, m=municipality.code))
-                ),
+                Cell(raw=indicator.display_name, link=url + link_query),
                 Cell(raw=row.value, decimals=indicator.decimals),
                 Cell(raw=indicator.unit),
                 Cell(raw=row.rank, decimals=0),
                 Cell(raw=row.n, decimals=0),
-                Cell(raw=row.band or "", display=band_text(row.band)),
+                Cell(raw=row.band or "", display=band_text(row.band, words)),
                 Cell(raw=row.change_abs, display=change_text(row.change_abs, row.improved)),
                 Cell(raw=row.median, decimals=indicator.decimals),
                 Cell(raw=row.score, decimals=0),
@@ -341,18 +339,15 @@ def indicator_comparison(request: HttpRequest, network: str, indicator: str) -> 
         % {"indicator": item.display_name, "period": scope.period.label if scope.period else ""},
         header=[_("Municipality"), _("Rank"), _("Value"), _("Band"), _("Percentile"), _("Score"), _("Change")],
     )
+    profile_link = url_maker("comparisons:profile", "code", network=scope.network.code)
+    words = band_words()
     for row in rows:
         ranking.add(
             [
-                Cell(
-                    raw=row.municipality.display_name,
-                    link=reverse(
-                        "comparisons:profile", kwargs={"network": scope.network.code, "code": row.municipality.code}
-                    ),
-                ),
+                Cell(raw=row.municipality.display_name, link=profile_link(row.municipality.code)),
                 Cell(raw=row.rank, decimals=0),
                 Cell(raw=row.value, decimals=decimals),
-                Cell(raw=row.band or "", display=band_text(row.band)),
+                Cell(raw=row.band or "", display=band_text(row.band, words)),
                 Cell(raw=row.percentile, decimals=0),
                 Cell(raw=row.score, decimals=0),
                 Cell(raw=row.change_abs, display=change_text(row.change_abs, row.improved)),
@@ -495,33 +490,68 @@ def _practices_url(scope: DashboardScope, indicator, municipality=None) -> str:
 # --- network overview ---------------------------------------------------------------------------------
 
 
+OVERVIEW_ROWS = 50  # municipalities on one page of the heatmap
+OVERVIEW_COLUMNS = 25  # indicators on one page of the heatmap
+
+
+def _page_number(request: HttpRequest, key: str, pages: int) -> int:
+    try:
+        wanted = int(request.GET.get(key, "1"))
+    except ValueError:
+        wanted = 1
+    return min(max(wanted, 1), max(pages, 1))
+
+
+def _pager(request: HttpRequest, state: dict[str, str], key: str, size: int, total: int) -> dict:
+    """One dimension of the heatmap's paging: which slice is shown and the links to the others."""
+    pages = max(1, -(-total // size))
+    current = _page_number(request, key, pages)
+    first = (current - 1) * size
+
+    base = {name: value for name, value in state.items() if name != key}
+
+    def link(page: int) -> str:
+        return "?" + urlencode({**base, key: page} if page > 1 else base)
+
+    return {
+        "start": first,
+        "stop": min(first + size, total),
+        "page": current,
+        "pages": pages,
+        "total": total,
+        "previous": link(current - 1) if current > 1 else "",
+        "next": link(current + 1) if current < pages else "",
+        "links": [(page, link(page)) for page in range(1, pages + 1)] if pages > 1 else [],
+    }
+
+
 def network_overview(request: HttpRequest, network: str) -> HttpResponse:
+    """Every member x indicator of a period, coloured by band, and the composite ranking.
+
+    A large network (500 members x 200 indicators) is shown a page at a time: the sort runs over
+    every member, then only the page's cells are read. The export has the whole table.
+    """
     scope = _scope(request, network)
-    rows = selectors.overview_rows(scope=scope) if scope.ready else []
-    indicators = {}
-    for row in rows:
-        indicators.setdefault(row.indicator_id, row.indicator)
-    themes = _themes(indicators.values())
+    all_indicators = selectors.network_indicator_list(network=scope.network)
+    themes = _themes(all_indicators)
     theme = request.GET.get("theme", "")
-    if theme:
-        indicators = {k: v for k, v in indicators.items() if v.display_theme == theme}
-    ordered = sorted(indicators.values(), key=lambda i: i.code)
+    chosen = sorted(
+        (i for i in all_indicators if not theme or i.display_theme == theme),
+        key=lambda i: i.code,
+    )
+    reporting = selectors.reporting_ids(scope=scope) if scope.ready else set()
     composite = selectors.composite_rows(scope=scope) if scope.ready else []
     composite_value = {c.municipality_id: c.index_value for c in composite}
-    cells = {(r.municipality_id, r.indicator_id): r for r in rows}
-    municipalities = [
-        m.municipality for m in scope.members if any(r.municipality_id == m.municipality_id for r in rows)
-    ]
+    municipalities = [m.municipality for m in scope.members if m.municipality_id in reporting]
 
     sort = request.GET.get("sort", "composite")
-    by_code = {i.code: i for i in ordered}
+    by_code = {i.code: i for i in chosen}
     if sort in by_code:
-        target = by_code[sort]
+        ranks = selectors.indicator_ranks(scope=scope, indicator=by_code[sort])
 
         def key(m):
-            row = cells.get((m.pk, target.pk))
-            rank = row.rank if row is not None and row.rank is not None else 10**9
-            return (rank, m.display_name)
+            rank = ranks.get(m.pk)
+            return (rank is None, rank or 0, m.display_name)
     elif sort == "name":
 
         def key(m):
@@ -536,41 +566,53 @@ def network_overview(request: HttpRequest, network: str) -> HttpResponse:
     municipalities.sort(key=key)
     own_ids = scope.own_ids
 
+    exporting = request.GET.get("export") == "heatmap"
+    state = _state(request, scope, theme=theme, sort=sort)
+    row_pager = _pager(request, state, "page", OVERVIEW_ROWS, len(municipalities))
+    column_pager = _pager(request, {**state, **_rows_state(request)}, "cols", OVERVIEW_COLUMNS, len(chosen))
+    if exporting:
+        page_rows, columns = municipalities, chosen
+    else:
+        page_rows = municipalities[row_pager["start"] : row_pager["stop"]]
+        columns = chosen[column_pager["start"] : column_pager["stop"]]
+    cells = selectors.overview_cells(
+        scope=scope, municipality_ids=[m.pk for m in page_rows], indicator_ids=[i.pk for i in columns]
+    )
+
     heat = Table(
         slug="heatmap",
         caption=_("Every member and indicator, %(period)s, compared with %(peers)s")
         % {"period": scope.period.label if scope.period else "", "peers": peer_group_label(scope.peer_group)},
-        header=[_("Municipality"), _("Composite index"), *[i.code for i in ordered]],
-        sort_keys={0: "name", 1: "composite", **{index + 2: i.code for index, i in enumerate(ordered)}},
+        header=[_("Municipality"), _("Composite index"), *[i.code for i in columns]],
+        sort_keys={0: "name", 1: "composite", **{index + 2: i.code for index, i in enumerate(columns)}},
     )
     heat_frame = []
-    for municipality in municipalities:
+    profile_link = url_maker("comparisons:profile", "code", network=scope.network.code)
+    style = number_style()
+    for municipality in page_rows:
         row_cells = [
-            Cell(
-                raw=municipality.display_name,
-                link=reverse("comparisons:profile", kwargs={"network": scope.network.code, "code": municipality.code}),
-            ),
+            Cell(raw=municipality.display_name, link=profile_link(municipality.code)),
             Cell(raw=composite_value.get(municipality.pk), decimals=1),
         ]
-        for indicator in ordered:
-            row = cells.get((municipality.pk, indicator.pk))
-            if row is None:
+        for indicator in columns:
+            found = cells.get((municipality.pk, indicator.pk))
+            if found is None:
                 row_cells.append(Cell())
                 continue
-            shown = number(row.value, indicator.decimals)
+            value, band, _rank = found
+            shown = number(value, indicator.decimals, style)
             row_cells.append(
-                Cell(
-                    raw=row.value, decimals=indicator.decimals, display=f"{charts.band_icon(row.band)} {shown}".strip()
+                Cell(raw=value, decimals=indicator.decimals, display=f"{charts.band_icon(band)} {shown}".strip())
+            )
+            if not exporting:
+                heat_frame.append(
+                    {
+                        "municipality": municipality.display_name,
+                        "indicator": indicator.code,
+                        "band": band,
+                        "text": shown,
+                    }
                 )
-            )
-            heat_frame.append(
-                {
-                    "municipality": municipality.display_name,
-                    "indicator": indicator.code,
-                    "band": row.band,
-                    "text": shown,
-                }
-            )
         heat.add(row_cells, highlight=municipality.pk in own_ids)
 
     ranking = Table(
@@ -598,7 +640,7 @@ def network_overview(request: HttpRequest, network: str) -> HttpResponse:
         leader = next((c for c in composite if c.index_value is not None), None)
         summary = _("%(m)s municipalities and %(i)s indicators are compared in %(period)s.") % {
             "m": len(municipalities),
-            "i": len(ordered),
+            "i": len(chosen),
             "period": scope.period.label,
         }
         if leader is not None:
@@ -611,13 +653,18 @@ def network_overview(request: HttpRequest, network: str) -> HttpResponse:
             charts.heatmap(
                 pd.DataFrame(heat_frame),
                 title=_("Bands by municipality and indicator"),
-                municipality_order=[m.display_name for m in municipalities],
-                indicator_order=[i.code for i in ordered],
+                municipality_order=[m.display_name for m in page_rows],
+                indicator_order=[i.code for i in columns],
                 separators=separators(),
             ),
             summary,
         )
-    completion = selectors.round_completion(scope=scope)
+    own_pages = [
+        (m.display_name, "?" + urlencode({**state, "page": index // OVERVIEW_ROWS + 1}))
+        for index, m in enumerate(municipalities)
+        if m.pk in own_ids and row_pager["pages"] > 1
+    ]
+    completion = {"approved": len(reporting), "members": len(scope.members)}
     tables = [t for t in (heat, ranking) if t.rows]
     context = _base_context(request, scope, page="overview", tables=tables, sort=sort)
     context.update(
@@ -630,10 +677,18 @@ def network_overview(request: HttpRequest, network: str) -> HttpResponse:
             "theme": theme,
             "sort": sort,
             "completion": completion,
-            "indicator_names": [(i.code, i.display_name) for i in ordered],
+            "indicator_names": [(i.code, i.display_name) for i in columns],
+            "row_pager": row_pager,
+            "column_pager": column_pager,
+            "own_pages": own_pages,
         }
     )
     return _render(request, "overview", context)
+
+
+def _rows_state(request: HttpRequest) -> dict[str, str]:
+    page = request.GET.get("page", "")
+    return {"page": page} if page.isdigit() and page != "1" else {}
 
 
 # --- map -------------------------------------------------------------------------------------------------
@@ -673,9 +728,10 @@ def network_map(request: HttpRequest, network: str) -> HttpResponse:
         header=[_("Municipality"), _("Code"), _("Value"), _("Rank"), _("Band")],
     )
     frame_rows = []
+    style, words = number_style(), band_words()
     for row in sorted(rows, key=lambda r: r.municipality.display_name):
         attributes = row.municipality.attributes or {}
-        shown = number(row.value, item.decimals)
+        shown = number(row.value, item.decimals, style)
         frame_rows.append(
             {
                 "code": row.municipality.code,
@@ -692,7 +748,7 @@ def network_map(request: HttpRequest, network: str) -> HttpResponse:
                 Cell(raw=row.municipality.code),
                 Cell(raw=row.value, decimals=item.decimals),
                 Cell(raw=row.rank, decimals=0),
-                Cell(raw=row.band or "", display=band_text(row.band)),
+                Cell(raw=row.band or "", display=band_text(row.band, words)),
             ],
             highlight=bool(highlight and highlight.pk == row.municipality_id),
         )

@@ -6,21 +6,76 @@ the page shows it localised (`1 234,5` in the Latvian UI).
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from urllib.parse import quote
 
+from django.urls import reverse
 from django.utils import formats
+from django.utils.html import escape
+from django.utils.http import RFC3986_SUBDELIMS
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from ..charts import band_icon
 
+NumberStyle = tuple[str, str, int]  # decimal separator, thousand separator, grouping
 
-def number(value: float | None, decimals: int | None) -> str:
-    """A number in the current language's format with the item's decimals; "—" when missing."""
+
+def number_style() -> NumberStyle:
+    """The current language's separators: read once for a table of thousands of numbers."""
+    return _separators(get_language())
+
+
+def number(value: float | None, decimals: int | None, style: NumberStyle | None = None) -> str:
+    """A number in the current language's format with the item's decimals; "—" when missing.
+
+    A dashboard shows thousands of numbers: with fixed decimals Python's own formatting does the
+    grouping and the separators are swapped for the language's (as `number_format` would give,
+    at a tenth of its cost — checked against it in the tests).
+    """
     if value is None:
         return "—"
-    if decimals is None:
-        return formats.number_format(value, use_l10n=True, force_grouping=True)
-    return formats.number_format(round(value, decimals), decimal_pos=decimals, use_l10n=True, force_grouping=True)
+    if decimals is None or not math.isfinite(value) or abs(value) >= 1e15:
+        if decimals is None:
+            return formats.number_format(value, use_l10n=True, force_grouping=True)
+        return formats.number_format(round(value, decimals), decimal_pos=decimals, use_l10n=True, force_grouping=True)
+    decimal_separator, thousand_separator, grouping = style or _separators(get_language())
+    if grouping != 3:
+        return formats.number_format(round(value, decimals), decimal_pos=decimals, use_l10n=True, force_grouping=True)
+    # Through the shortest repr, as `number_format` does (70368744177664.62 is 664,620, not the
+    # binary fraction's 664,625).
+    text = f"{Decimal(repr(round(value, decimals))):,.{decimals}f}"
+    if text.startswith("-") and not text.strip("-0.,"):
+        text = text[1:]  # -0.004 is shown as 0.00 (number_format would say -0.00)
+    return text.replace(",", "\x00").replace(".", decimal_separator).replace("\x00", thousand_separator)
+
+
+@lru_cache(maxsize=16)
+def _separators(language: str | None) -> tuple[str, str, int]:
+    return (
+        formats.get_format("DECIMAL_SEPARATOR", language, use_l10n=True),
+        formats.get_format("THOUSAND_SEPARATOR", language, use_l10n=True),
+        formats.get_format("NUMBER_GROUPING", language, use_l10n=True),
+    )
+
+
+def url_maker(viewname: str, key: str, **kwargs: str) -> Callable[[str], str]:
+    """`reverse(viewname, kwargs={**kwargs, key: value})` for many values: resolved once.
+
+    A page links each of its hundreds of rows; `reverse` costs ~50 µs a call.
+    """
+    marker = "url0maker0value"
+    head, tail = reverse(viewname, kwargs={**kwargs, key: marker}).split(marker)
+
+    def make(value: str) -> str:
+        return head + quote(str(value), safe=RFC3986_SUBDELIMS + "/~:@") + tail
+
+    return make
 
 
 def band_words() -> dict[str, str]:
@@ -32,10 +87,11 @@ def band_words() -> dict[str, str]:
     }
 
 
-def band_text(band: str | None) -> str:
+def band_text(band: str | None, words: dict[str, str] | None = None) -> str:
+    """Icon and word of a band; ``words`` (`band_words()`) when called for every row of a table."""
     if not band:
         return "—"
-    return f"{band_icon(band)} {band_words().get(band, band)}"
+    return f"{band_icon(band)} {(words or band_words()).get(band, band)}"
 
 
 def change_text(change_abs: float | None, improved: bool | None) -> str:
@@ -62,11 +118,11 @@ class Cell:
     display: str | None = None  # set: shown instead of the formatted raw value
     link: str = ""
 
-    def shown(self) -> str:
+    def shown(self, style: NumberStyle | None = None) -> str:
         if self.display is not None:
             return self.display
         if isinstance(self.raw, int | float) and not isinstance(self.raw, bool):
-            return number(self.raw, self.decimals)
+            return number(self.raw, self.decimals, style)
         return "—" if self.raw in (None, "") else str(self.raw)
 
     @property
@@ -105,3 +161,43 @@ class Table:
 
     def export_decimals(self) -> list[list[int | None]]:
         return [[cell.decimals if cell.is_number else None for cell in row.cells] for row in self.rows]
+
+
+def table_html(table: Table, *, sortable: bool = False, sort: str = "", query_without_sort: str = "") -> SafeString:
+    """The table's markup (what `comparisons/_table.html` shows), built in Python.
+
+    A network overview has thousands of cells; the template language needs ~0.1 ms a cell, this
+    a tenth of it. Every text is escaped here.
+    """
+    yours = escape(_("yours"))
+    style = number_style()
+    prefix = f"?{query_without_sort}&" if query_without_sort else "?"
+    out = [
+        '<div class="table-responsive">\n',
+        f'<table class="table table-sm table-hover dashboard-table" id="table-{escape(table.slug)}">\n',
+        f"  <caption>{escape(table.caption)}</caption>\n  <thead><tr>\n",
+    ]
+    for label, sort_key in table.header_cells:
+        if sort_key and sortable:
+            current = ' aria-sort="ascending"' if sort_key == sort else ""
+            href = escape(prefix + "sort=" + quote(sort_key, safe="/"))
+            out.append(
+                f'    <th scope="col"{current}><a href="{href}" hx-get="{href}" hx-target="#dashboard"'
+                f' hx-push-url="true">{escape(label)}</a></th>\n'
+            )
+        else:
+            out.append(f'    <th scope="col">{escape(label)}</th>\n')
+    out.append("  </tr></thead>\n  <tbody>\n")
+    for row in table.rows:
+        out.append('    <tr class="own-row">' if row.highlight else "    <tr>")
+        for index, cell in enumerate(row.cells):
+            shown = escape(cell.shown(style))
+            content = f'<a href="{escape(cell.link)}">{shown}</a>' if cell.link else shown
+            if index == 0:
+                badge = f' <span class="badge text-bg-warning">{yours}</span>' if row.highlight else ""
+                out.append(f'<th scope="row">{content}{badge}</th>')
+            else:
+                out.append(f'<td class="num">{content}</td>' if cell.is_number else f"<td>{content}</td>")
+        out.append("</tr>\n")
+    out.append("  </tbody>\n</table>\n</div>\n")
+    return mark_safe("".join(out))  # noqa: S308 - every piece above is escaped  # nosec B308 B703
