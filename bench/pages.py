@@ -44,8 +44,7 @@ def django_setup(url: str) -> None:
 
 def prepare(network_code: str) -> dict:
     """Publish the network's rounds, ensure a member account with a session; return what to request."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.auth import get_user_model
     from django.utils import timezone
 
     from indicators.models import NetworkIndicator, Round
@@ -60,6 +59,7 @@ def prepare(network_code: str) -> dict:
     with connection.cursor() as cursor:
         for table in ("comparisons_result", "comparisons_compositeresult", "indicators_value"):
             cursor.execute(f"VACUUM ANALYZE {table}")
+        cursor.execute("ANALYZE")  # the small tables too: the planner's join order depends on them
     Round.objects.filter(network=network).exclude(status=Round.Status.PUBLISHED).update(
         status=Round.Status.PUBLISHED, published_at=timezone.now()
     )
@@ -68,11 +68,6 @@ def prepare(network_code: str) -> dict:
         username="bench-viewer", defaults={"email": "viewer@bench.invalid"}
     )
     Role.objects.get_or_create(user=user, kind=Role.Kind.VIEWER, municipality=member)
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
     indicator = NetworkIndicator.objects.filter(network=network).order_by("position", "indicator__code").first()
     latest = Round.objects.filter(network=network).select_related("period").order_by("-period__start").first()
     return {
@@ -80,8 +75,21 @@ def prepare(network_code: str) -> dict:
         "municipality": member.code,
         "indicator": indicator.indicator.code,
         "period": latest.period.label,
-        "session": session.session_key,
+        "session": session_for(user),
     }
+
+
+def session_for(user) -> str:
+    """A logged-in session of `user` (as the login page would open it); its key for the cookie."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return session.session_key
 
 
 def pages(ctx: dict) -> list[tuple[str, str]]:
@@ -122,7 +130,8 @@ def wait_until_up(port: int, timeout: float = 60.0) -> None:
     raise SystemExit("gunicorn did not come up")
 
 
-def serve(url: str, port: int, workers: int, log: Path) -> subprocess.Popen:
+def serve(url: str, port: int, workers: int, log: Path, extra: tuple[str, ...] = ()) -> subprocess.Popen:
+    """gunicorn with `workers` sync workers (`extra`: more of its options, e.g. `--threads 4`)."""
     env = dict(os.environ)
     env.update(
         DATABASE_URL=url,
@@ -148,6 +157,7 @@ def serve(url: str, port: int, workers: int, log: Path) -> subprocess.Popen:
         "warning",
         "--timeout",
         "300",
+        *extra,
     ]
     with log.open("w") as errors:  # the server's own error log: tracebacks of any page that fails
         return subprocess.Popen(command, cwd=ROOT, env=env, stderr=errors)  # noqa: S603 - our gunicorn
