@@ -141,6 +141,8 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The first threshold of Python's garbage collector in the web server (benchlearning/wsgi.py).
+GC_THRESHOLD_0 = envint("GC_THRESHOLD_0", 20000)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

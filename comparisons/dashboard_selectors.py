@@ -7,17 +7,18 @@ rows. Each function is a fixed small number of queries, whatever the network's s
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import BooleanField, Case, Min, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, F, Min, Q, QuerySet, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from indicators.models import Indicator, NetworkIndicator, Period, Round, Submission
 from networks import permissions
-from networks.models import Membership, Municipality, Network
+from networks.models import Municipality, Network
 
 from .models import CompositeResult, Neighbour, RecomputeRun, Result
 
@@ -27,7 +28,7 @@ SPARKLINE_PERIODS = 6
 @dataclass
 class DashboardScope:
     network: Network
-    members: list[Membership]
+    members: list[Member]
     # Rounds the person may see, newest first, each with its visibility (published/provisional).
     rounds: list[tuple[Round, str]]
     round: Round | None = None
@@ -98,13 +99,23 @@ def computed_peer_groups(*, network_id: int, period_ids: list[int]) -> set[tuple
         return {(period_id, peer_group) for period_id, peer_group in cursor.fetchall()}
 
 
-def _members_since(memberships: list[Membership], start) -> list[Membership]:
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A municipality's membership of the scope's network, as the dashboards need it."""
+
+    municipality_id: int
+    municipality: Municipality
+    joined: datetime.date | None
+    left: datetime.date | None
+
+
+def _members_since(memberships: list[Member], start) -> list[Member]:
     """The memberships not ended before ``start``, one per municipality, in the given order.
 
     Only the last day counts: a network imported today has every membership joined today, yet
     its members' approved figures of earlier periods are theirs to compare.
     """
-    found: dict[int, Membership] = {}
+    found: dict[int, Member] = {}
     for membership in memberships:
         if membership.left is None or membership.left >= start:
             found.setdefault(membership.municipality_id, membership)
@@ -124,25 +135,30 @@ def dashboard_scope(*, user, network_code: str, period_label: str = "", peer_gro
     A period that exists but may not be seen is refused (403); an unknown one is 404. A round
     is seen as DESIGN.md §3 says (`permissions.results_visibility`).
     """
-    # The network comes with its memberships (one query less on every page); a network without
-    # members is read on its own.
-    memberships = list(
-        Membership.objects.filter(network__code=network_code)
-        .select_related("network", "municipality")
-        .order_by("municipality__name")
+    # The network comes with its rounds (one query less on every page); a network without rounds
+    # is read on its own. Members are plain records over the municipalities: 500 Membership and
+    # Network instances cost more than the rest of the scope.
+    rounds = list(
+        Round.objects.filter(network__code=network_code).select_related("period", "network").order_by("-period__start")
     )
-    network = memberships[0].network if memberships else get_object_or_404(Network, code=network_code)
-    for membership in memberships:
-        membership.network = network
+    network = rounds[0].network if rounds else get_object_or_404(Network, code=network_code)
+    memberships = [
+        Member(municipality_id=municipality.pk, municipality=municipality, joined=joined, left=left)
+        for municipality, joined, left in (
+            (m, m.member_joined, m.member_left)
+            for m in Municipality.objects.filter(memberships__network=network)
+            .annotate(member_joined=F("memberships__joined"), member_left=F("memberships__left"))
+            .order_by("name", "pk")
+        )
+    ]
     today = timezone.localdate()
     members = [m for m in memberships if m.joined is None or m.joined <= today]
     members = _members_since(members, today)
     member_ids = {m.municipality_id for m in members}
-    rounds = list(Round.objects.filter(network=network).select_related("period").order_by("-period__start"))
     visible = []
     chosen = None
     for round_ in rounds:
-        round_.network = network  # the predicate reads the policy; no extra query
+        round_.network = network  # one instance for all
         seen = permissions.results_visibility(user, network, round_, member_ids)
         if period_label and round_.period.label == period_label:
             permissions.require(seen != permissions.RESULTS_NONE)
