@@ -201,8 +201,8 @@ class LearnFromBest:
 def learn_from_best(*, user, scope, indicator) -> LearnFromBest:
     """The top performers (rank 1..3) and the most improved members for the scope's round, each
     with its newest published good practice on `indicator` that `user` may read (title and contact)
-    and how many such cases it has. One query: the cases are subqueries of the results' query,
-    so the indicator page stays within its query budget.
+    and how many such cases it has. Two queries: the candidates, then the shown ones with their
+    cases as subqueries, so the indicator page stays within its query budget.
 
     `scope` is a `comparisons.dashboard_selectors.DashboardScope`: its round is one the person may
     see (the results visibility rule), and its members give the names without another query.
@@ -225,25 +225,38 @@ def learn_from_best(*, user, scope, indicator) -> LearnFromBest:
     newest = cases.order_by("-published_at", "-created_at", "-pk")
     counted = cases.order_by().values("municipality_id").annotate(count=Count("pk")).values("count")
     annotations = {f"case_{name}": Subquery(newest.values(name)[:1]) for name in CASE_FIELDS}
-    rows = list(
-        Result.objects.filter(
-            network=scope.network,
-            period_id=scope.round.period_id,
-            indicator=indicator,
-            peer_group=NETWORK_PEER_GROUP,
-        )
-        .filter(Q(rank__lte=BEST_RANKS) | Q(improved=True))
-        .annotate(case_count=Subquery(counted[:1]), **annotations)
+    results = Result.objects.filter(
+        network=scope.network, period_id=scope.round.period_id, indicator=indicator, peer_group=NETWORK_PEER_GROUP
     )
+    # The candidates first, without their cases (half a network improves: hundreds of rows at
+    # scale), then the cases of the few shown, as subqueries of a second query.
     municipalities = scope.municipalities
-    rows = [r for r in rows if r.municipality_id in municipalities and r.value is not None]
-    for row in rows:
+    candidates = [
+        r
+        for r in results.filter(Q(rank__lte=BEST_RANKS) | Q(improved=True)).only(
+            "municipality_id", "value", "rank", "improved", "change_rel", "change_abs"
+        )
+        if r.municipality_id in municipalities and r.value is not None
+    ]
+    for row in candidates:
         row.municipality = municipalities[row.municipality_id]
     best = sorted(
-        (r for r in rows if r.rank is not None and r.rank <= BEST_RANKS),
+        (r for r in candidates if r.rank is not None and r.rank <= BEST_RANKS),
         key=lambda r: (r.rank, r.municipality.display_name),
     )
-    improved = sorted((r for r in rows if r.improved), key=lambda r: _improvement_key(r, direction))[:MOST_IMPROVED]
+    improved = sorted((r for r in candidates if r.improved), key=lambda r: _improvement_key(r, direction))[
+        :MOST_IMPROVED
+    ]
+    shown = {r.pk for r in best} | {r.pk for r in improved}
+    if not shown:
+        return found
+    rows = {
+        row.pk: row for row in results.filter(pk__in=shown).annotate(case_count=Subquery(counted[:1]), **annotations)
+    }
+    for row in rows.values():
+        row.municipality = municipalities[row.municipality_id]
+    best = [rows[r.pk] for r in best]
+    improved = [rows[r.pk] for r in improved]
     found.best = [_performer(r) for r in best]
     found.improved = [_performer(r) for r in improved]
     return found

@@ -212,3 +212,20 @@ def test_numbers_are_formatted_as_number_format_would(value, decimals, language)
         if not expected.strip("-0,."):
             expected = expected.lstrip("-")  # a rounded-away minus is not shown: "0,00", not "-0,00"
         assert number(value, decimals) == expected
+
+
+def test_control_options_are_escaped_and_the_current_one_selected():
+    from comparisons.templatetags.dashboard_tags import indicator_options, municipality_options
+    from indicators.models import Indicator
+    from networks.models import Municipality
+
+    towns = [Municipality(pk=1, code="LV1", name='Ādaži <b>&"'), Municipality(pk=2, code="LV2", name="Bauska")]
+    html = municipality_options(towns, towns[1])
+    assert html == (
+        '<option value="LV1">Ādaži &lt;b&gt;&amp;&quot;</option><option value="LV2" selected>Bauska</option>'
+    )
+    assert "selected" not in municipality_options(towns, None)
+    items = [Indicator(code="SOC", name="Soc<ial>"), Indicator(code="COST", name="Cost")]
+    with translation.override("lv"):
+        html = indicator_options(items, items[0])
+    assert html.startswith('<option value="SOC" selected>SOC Soc&lt;ial&gt;</option>')
