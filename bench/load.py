@@ -1,7 +1,7 @@
 """Load test of the portal under gunicorn on the bench database (issue 7, part 8).
 
     .venv/bin/python bench/load.py [--database-url postgres://postgres@127.0.0.1:5432/benchlearning_bench]
-        [--duration 60] [--browsers 50] [--submitters 10] [--workers 2] [--threads 4] [--think 1.0]
+        [--duration 60] [--browsers 50] [--submitters 10] [--workers 2] [--threads 4] [--think-min 0] [--think 1.0]
         [--port 8766] [--keep-round]
 
 Needs the database `bench/run.py` builds (network BENCH with stored results). It prepares the
@@ -20,7 +20,8 @@ server allows it, cookies kept per person):
   later saves change a few, and now and then one by 80 % with an explanation), check the
   redirect, and on the next load check the confirmation and that the page shows what they saved.
 
-Each person waits a random think time of 0 to `--think` seconds after every request. Errors:
+Each person waits a random think time of `--think-min` to `--think` seconds (0 to 1 by
+default: a stress test; people reading a dashboard take several seconds) after every request. Errors:
 any status other than 2xx/3xx, a connection error, a form answer with validation errors, a save
 not confirmed or not shown. It prints the requests per second, the latency percentiles overall,
 per kind (browse, submit) and per page, the errors with the first samples, and PASS/FAIL against
@@ -293,12 +294,14 @@ def browse_targets(ctx: dict, rng: random.Random) -> list[tuple[str, str]]:
     return targets
 
 
-def browser(ctx: dict, cookies: dict, port: int, stats: Stats, stop: threading.Event, seed: int, think: float):
+def browser(
+    ctx: dict, cookies: dict, port: int, stats: Stats, stop: threading.Event, seed: int, think: tuple[float, float]
+):
     rng = random.Random(seed)
     client = Client(port, cookies)
     # Each person starts at another page of the cycle, a moment apart: not all on the overview at once.
     offset = rng.randrange(6)
-    stop.wait(rng.uniform(0, think))
+    stop.wait(rng.uniform(*think))
     try:
         while not stop.is_set():
             targets = browse_targets(ctx, rng)
@@ -306,7 +309,7 @@ def browser(ctx: dict, cookies: dict, port: int, stats: Stats, stop: threading.E
                 if stop.is_set():
                     break
                 _call(client, stats, "browse", label, "GET", path)
-                stop.wait(rng.uniform(0, think))
+                stop.wait(rng.uniform(*think))
     finally:
         client.close()
         with stats.lock:
@@ -405,12 +408,12 @@ def _shown_differs(form: FormParser, saved: dict[str, str]) -> str | None:
     return None
 
 
-def submitter(person: dict, port: int, stats: Stats, stop: threading.Event, seed: int, think: float):
+def submitter(person: dict, port: int, stats: Stats, stop: threading.Event, seed: int, think: tuple[float, float]):
     rng = random.Random(seed)
     path = person["path"]
     client = Client(port, {"sessionid": person["session"]})
     saved: dict[str, str] | None = None
-    stop.wait(rng.uniform(0, think))
+    stop.wait(rng.uniform(*think))
     try:
         while not stop.is_set():
             answer = _call(client, stats, "submit", "form (GET)", "GET", path)
@@ -424,7 +427,7 @@ def submitter(person: dict, port: int, stats: Stats, stop: threading.Event, seed
                 elif differs := _shown_differs(form, saved):
                     stats.error("form (GET)", path, f"the page does not show the saved values: {differs}")
             saved = None
-            stop.wait(rng.uniform(0, think))
+            stop.wait(rng.uniform(*think))
             if form is None or stop.is_set():
                 continue
             data = fill(form, person["previous"], rng)
@@ -442,7 +445,7 @@ def submitter(person: dict, port: int, stats: Stats, stop: threading.Event, seed
                         f"HTTP {status} instead of the redirect"
                         + (f"; validation errors on {', '.join(invalid[:5])}" if invalid else f" (to {location})"),
                     )
-            stop.wait(rng.uniform(0, think))
+            stop.wait(rng.uniform(*think))
     finally:
         client.close()
         with stats.lock:
@@ -459,9 +462,17 @@ def run(ctx: dict, args: argparse.Namespace) -> Stats:
     viewer = {"sessionid": ctx["session"]}
     for i in range(args.browsers):
         cookies = viewer if i % 2 else {}
-        threads.append(threading.Thread(target=browser, args=(ctx, cookies, args.port, stats, stop, i, args.think)))
+        threads.append(
+            threading.Thread(
+                target=browser, args=(ctx, cookies, args.port, stats, stop, i, (args.think_min, args.think))
+            )
+        )
     for i, person in enumerate(ctx["staff"]):
-        threads.append(threading.Thread(target=submitter, args=(person, args.port, stats, stop, 1000 + i, args.think)))
+        threads.append(
+            threading.Thread(
+                target=submitter, args=(person, args.port, stats, stop, 1000 + i, (args.think_min, args.think))
+            )
+        )
     cpu = time.process_time()
     load_before = os.getloadavg()[0]
     stats.started = time.perf_counter()
@@ -535,6 +546,7 @@ def main() -> None:
     parser.add_argument("--browsers", type=int, default=50, help="users browsing the dashboards")
     parser.add_argument("--submitters", type=int, default=10, help="staff saving their forms")
     parser.add_argument("--think", type=float, default=1.0, help="largest think time after a request, seconds")
+    parser.add_argument("--think-min", type=float, default=0.0, help="smallest think time after a request, seconds")
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (1: sync workers, more: gthread)")
@@ -557,7 +569,7 @@ def main() -> None:
         f"network {ctx['network']}: {len(ctx['periods'])} periods, peer groups {', '.join(ctx['peer_groups'])}, "
         f"{len(ctx['indicators'])} indicators, {len(ctx['municipalities'])} members; open round {ctx['round']}\n"
         f"{args.browsers} browsing users (half anonymous, half viewer), {len(ctx['staff'])} staff saving forms, "
-        f"think time 0-{args.think:g} s, {args.duration:g} s; gunicorn {server_kind}",
+        f"think time {args.think_min:g}-{args.think:g} s, {args.duration:g} s; gunicorn {server_kind}",
         flush=True,
     )
     log = Path(tempfile.gettempdir()) / f"bench-load-{args.port}.log"
