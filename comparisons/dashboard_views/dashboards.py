@@ -20,7 +20,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from .. import charts
@@ -385,7 +385,11 @@ def indicator_comparison(request: HttpRequest, network: str, indicator: str) -> 
                 "unit": unit,
             }
         else:
-            summary = _("%(n)s municipalities are compared; the median is %(median)s%(unit)s.") % {
+            summary = ngettext(
+                "%(n)s municipality is compared; the median is %(median)s%(unit)s.",
+                "%(n)s municipalities are compared; the median is %(median)s%(unit)s.",
+                first.n,
+            ) % {
                 "n": first.n,
                 "median": number(first.median, decimals),
                 "unit": unit,

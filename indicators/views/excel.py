@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from networks import permissions
@@ -133,5 +133,11 @@ def excel_commit(request: HttpRequest, round_pk: int, code: str) -> HttpResponse
             ),
         )
         return redirect(form_url)
-    messages.success(request, _("%(count)d values saved from the Excel file.") % {"count": len(changed)})
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d value saved from the Excel file.", "%(count)d values saved from the Excel file.", len(changed)
+        )
+        % {"count": len(changed)},
+    )
     return redirect(form_url)
