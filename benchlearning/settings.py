@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything reads the body (CSRF reads the form): a too large upload is refused unread.
+    "benchlearning.middleware.RequestSizeLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -141,6 +143,8 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The largest request body accepted (413 above it): ten practice attachments of 10 MB and the form.
+MAX_REQUEST_BYTES = envint("MAX_REQUEST_BYTES", 101 * 1024 * 1024)
 # The first threshold of Python's garbage collector in the web server (benchlearning/wsgi.py).
 GC_THRESHOLD_0 = envint("GC_THRESHOLD_0", 20000)
 

@@ -14,7 +14,7 @@ def _settle_garbage_collector() -> None:
 
     A dashboard allocates tens of thousands of short-lived objects; with the default thresholds
     each request ran a full collection that walked Django, pandas and Plotly's modules too —
-    measured 15–25 ms of a 100–150 ms page. `gc.freeze()` moves the loaded objects to a
+    measured 15-25 ms of a 100-150 ms page. `gc.freeze()` moves the loaded objects to a
     generation the collector skips (what Instagram did for Django); the higher first threshold
     makes the young collections rarer. Memory is still freed by reference counting.
     """

@@ -140,9 +140,33 @@ def _csv_rows(content: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]
     return header, body()
 
 
+# An XLSX file is a zip archive: a few megabytes can unpack to gigabytes of XML ("zip bomb").
+XLSX_MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+
+
+def xlsx_too_large(content: bytes) -> bool:
+    """Whether the workbook would unpack to more than `XLSX_MAX_UNPACKED_BYTES` (by its directory,
+    before anything is unpacked). A file that is not a zip archive is left to openpyxl to refuse."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            return sum(info.file_size for info in archive.infolist()) > XLSX_MAX_UNPACKED_BYTES
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+
+
+def xlsx_too_large_message() -> str:
+    return _("the workbook unpacks to more than %(max)d MB: save it without unused rows and columns") % {
+        "max": XLSX_MAX_UNPACKED_BYTES // (1024 * 1024)
+    }
+
+
 def _xlsx_rows(content: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     from openpyxl import load_workbook
 
+    if xlsx_too_large(content):
+        raise ImportFailed([RowError(0, xlsx_too_large_message())])
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file

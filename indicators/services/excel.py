@@ -21,6 +21,8 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from networks.tabular import XLSX_MAX_UNPACKED_BYTES, xlsx_too_large
+
 from ..models import DataItem, Submission, Value
 from ..validation import check_value_hard
 from .values import ValueInput, submission_values_save
@@ -230,6 +232,11 @@ def upload_parse(*, submission: Submission, content: bytes, items: list[DataItem
         raise TemplateRejected(
             _("The file is larger than %(max)d MB: this is not a template of the portal.")
             % {"max": MAX_UPLOAD_BYTES // (1024 * 1024)}
+        )
+    if xlsx_too_large(content):
+        raise TemplateRejected(
+            _("The workbook unpacks to more than %(max)d MB: this is not a template of the portal.")
+            % {"max": XLSX_MAX_UNPACKED_BYTES // (1024 * 1024)}
         )
     try:
         workbook = load_workbook(io.BytesIO(content), data_only=True)
