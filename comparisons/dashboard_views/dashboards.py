@@ -215,7 +215,7 @@ def _profile_context(request: HttpRequest, network: str, code: str, *, page: str
                 "label": trend,
             }
         )
-    composite = selectors.composite_rows(scope=scope) if scope.ready else []
+    composite = every_composite = selectors.composite_rows(scope=scope) if scope.ready else []
     own_composite = next((c for c in composite if c.municipality_id == municipality.pk), None)
     if own_composite is not None:
         composite = [c for c in composite if c.group_key == own_composite.group_key]
@@ -274,6 +274,7 @@ def _profile_context(request: HttpRequest, network: str, code: str, *, page: str
             "themes": themes,
             "theme": theme,
             "composite_position": composite_position,
+            "every_composite": every_composite,
             "neighbours": [
                 {
                     "municipality": n.neighbour,
@@ -300,7 +301,18 @@ def municipality_profile(request: HttpRequest, network: str, code: str) -> HttpR
 def municipality_report(request: HttpRequest, network: str, code: str) -> HttpResponse:
     """The printable report for a council meeting: the profile without controls, print-styled."""
     context = _profile_context(request, network, code, page="report")
-    context["composite"] = selectors.composite_rows(scope=context["scope"]) if context["scope"].ready else []
+    own = context["municipality"].pk
+    table = Table(
+        slug="report-composite",
+        caption=_("Composite index of the network's members"),
+        header=[_("Municipality"), _("Composite index")],
+    )
+    for entry in context["every_composite"]:
+        table.add(
+            [Cell(raw=entry.municipality.display_name), Cell(raw=entry.index_value, decimals=1)],
+            highlight=entry.municipality_id == own,
+        )
+    context["composite"] = table if table.rows else None
     return _render(request, "report", context)
 
 
