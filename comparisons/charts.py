@@ -1,7 +1,14 @@
-"""Plotly figures for the dashboards: pure functions from a DataFrame to a Figure.
+"""Plotly figures for the dashboards: pure functions from a DataFrame to a figure.
 
 No ORM, no request: the views hand in frames built from stored results and get a figure back,
 which reaches the page as JSON (`json_script`) and is drawn by `static/js/charts.js`.
+
+A figure is plain data, ``{"data": [traces], "layout": {...}}``, built here directly rather than
+through ``plotly.graph_objects``: the browser only needs the JSON, and graph_objects' validation
+and encoding cost ~15-20 ms per figure (issue #5). The values are JSON-safe (Python numbers,
+strings, None; NaN and infinities become None, as Plotly's JSON encoder writes them), and every
+builder gives exactly what ``pio.to_json(go_figure, validate=False)`` gave for the graph_objects
+version (comparisons/tests/test_charts_reference.py).
 
 Colours are the Okabe-Ito palette (distinguishable with every common colour-vision
 deficiency); a band is never told by colour alone — every band also carries its icon
@@ -10,13 +17,13 @@ deficiency); a band is never told by colour alone — every band also carries it
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
 
+import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
-import plotly.io as pio
 
 # Okabe-Ito.
 BLACK = "#000000"
@@ -41,24 +48,79 @@ def band_icon(band: str | None) -> str:
     return BAND_ICONS.get(band or "", "")
 
 
-def _layout(fig: go.Figure, *, title: str, separators: str, height: int | None = None) -> go.Figure:
-    fig.update_layout(
-        title={"text": title},
-        separators=separators,
-        # No template: Plotly's would add ~10 kB of unused styling to every figure's JSON.
-        template="none",
-        paper_bgcolor="#FFFFFF",
-        plot_bgcolor="#FFFFFF",
-        margin={"l": 10, "r": 10, "t": 50, "b": 40},
-        font={"family": "system-ui, sans-serif", "size": 13},
-        legend={"orientation": "h", "y": -0.15},
+Figure = dict[str, Any]
+
+
+def _plain(value: Any) -> Any:
+    """One value as Plotly's JSON encoder wrote it: numpy scalars as Python ones, and NaN,
+    infinities and pandas' missing markers as None (JSON has no NaN)."""
+    kind = type(value)
+    if kind is str or kind is int or value is None:  # the common cases first: a chart has thousands
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Decimal):
+        return _plain(float(value))
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def _values(values: Iterable) -> list:
+    """A data array (x, y, customdata...): its values as they are, made JSON-safe."""
+    return [_plain(value) for value in values]
+
+
+def _texts(values: Iterable) -> list[str | None]:
+    """A text array: every value as a string, as Plotly coerced it (None stays None)."""
+    return [value if value is None or isinstance(value, str) else str(value) for value in values]
+
+
+def _text(value: Any) -> str | None:
+    """One string property (a name, a legend group): a number becomes its string, as in Plotly."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        return str(value)
+    raise ValueError(f"not a string: {value!r}")
+
+
+def _trace(kind: str, **props: Any) -> dict:
+    """A trace of type ``kind``; properties given as None are left out, as Plotly did."""
+    trace = {key: value for key, value in props.items() if value is not None}
+    trace["type"] = kind
+    return trace
+
+
+def _figure(*traces: dict, **layout: Any) -> Figure:
+    return {"data": list(traces), "layout": layout}
+
+
+def _layout(figure: Figure, *, title: str, separators: str, height: int | None = None) -> Figure:
+    figure["layout"].update(
+        {
+            "title": {"text": title},
+            "separators": separators,
+            # Plotly's "none" template, as graph_objects wrote it: Plotly's default template would
+            # add ~10 kB of unused styling to every figure's JSON.
+            "template": {"data": {"scatter": [{"type": "scatter"}]}},
+            "paper_bgcolor": "#FFFFFF",
+            "plot_bgcolor": "#FFFFFF",
+            "margin": {"l": 10, "r": 10, "t": 50, "b": 40},
+            "font": {"family": "system-ui, sans-serif", "size": 13},
+            "legend": {"orientation": "h", "y": -0.15},
+        }
     )
     # Without a template nothing makes room for long municipality names; automargin does.
-    fig.update_xaxes(automargin=True)
-    fig.update_yaxes(automargin=True)
+    figure["layout"].setdefault("xaxis", {})["automargin"] = True
+    figure["layout"].setdefault("yaxis", {})["automargin"] = True
     if height:
-        fig.update_layout(height=height)
-    return fig
+        figure["layout"]["height"] = height
+    return figure
 
 
 def _present(frame: pd.DataFrame) -> pd.DataFrame:
@@ -72,7 +134,7 @@ def ranked_bar(
     title: str,
     labels: Mapping[str, str],
     separators: str = ".,",
-) -> go.Figure:
+) -> Figure:
     """All peers' values as horizontal bars, best first, the highlighted municipality apart.
 
     ``frame``: columns ``name``, ``value``, ``rank`` (missing values are left out), and the
@@ -81,25 +143,28 @@ def ranked_bar(
     The median and quartiles are line traces, so they have legend entries.
     """
     present = _present(frame).sort_values(["rank", "name"], na_position="last")
-    names = present["name"].tolist()
-    fig = go.Figure()
-    others = present[present["name"] != highlight]
-    fig.add_trace(
-        go.Bar(
-            name=labels["peers"],
-            x=others["value"].tolist(),
-            y=others["name"].tolist(),
+    rows = list(zip(present["name"].tolist(), present["value"].tolist(), strict=True))
+    names = _values(name for name, _ in rows)
+    # As pandas compares: nothing equals a highlight of None.
+    others = [(name, value) for name, value in rows if highlight is None or name != highlight]
+    data = [
+        _trace(
+            "bar",
+            name=_text(labels["peers"]),
+            x=_values(value for _, value in others),
+            y=_values(name for name, _ in others),
             orientation="h",
             marker={"color": PEER_COLOUR},
         )
-    )
-    own = present[present["name"] == highlight]
-    if highlight and not own.empty:
-        fig.add_trace(
-            go.Bar(
-                name=highlight,
-                x=own["value"].tolist(),
-                y=own["name"].tolist(),
+    ]
+    own = [(name, value) for name, value in rows if name == highlight]
+    if highlight and own:
+        data.append(
+            _trace(
+                "bar",
+                name=_text(highlight),
+                x=_values(value for _, value in own),
+                y=_values(name for name, _ in own),
                 orientation="h",
                 marker={"color": OWN_COLOUR, "line": {"color": BLACK, "width": 2}},
             )
@@ -110,18 +175,23 @@ def ranked_bar(
             level = row.get(key)
             if level is None or pd.isna(level):
                 continue
-            fig.add_trace(
-                go.Scatter(
-                    name=labels[key],
-                    x=[level, level],
+            data.append(
+                _trace(
+                    "scatter",
+                    name=_text(labels[key]),
+                    x=[_plain(level), _plain(level)],
                     y=[names[0], names[-1]],
                     mode="lines",
                     line={"color": BLACK, "dash": dash, "width": 2 if key == "median" else 1},
                 )
             )
-    fig.update_layout(barmode="overlay", bargap=0.25)
-    fig.update_yaxes(categoryorder="array", categoryarray=names, autorange="reversed")
-    return _layout(fig, title=title, separators=separators, height=max(300, 60 + 22 * len(names)))
+    figure = _figure(
+        *data,
+        barmode="overlay",
+        bargap=0.25,
+        yaxis={"categoryorder": "array", "categoryarray": names, "autorange": "reversed"},
+    )
+    return _layout(figure, title=title, separators=separators, height=max(300, 60 + 22 * len(names)))
 
 
 def distribution(
@@ -131,19 +201,20 @@ def distribution(
     title: str,
     labels: Mapping[str, str],
     separators: str = ".,",
-) -> go.Figure:
+) -> Figure:
     """A box with every value as a point (strip), and the highlighted municipality marked.
 
     ``frame``: columns ``name``, ``value``. ``labels``: ``peers`` and ``own``.
     The box's quartiles are Plotly's ``linear`` method, the same as DESIGN.md §3.
     """
     present = _present(frame)
-    fig = go.Figure()
-    fig.add_trace(
-        go.Box(
-            name=labels["peers"],
-            x=present["value"].tolist(),
-            text=present["name"].tolist(),
+    names, values = present["name"].tolist(), present["value"].tolist()
+    data = [
+        _trace(
+            "box",
+            name=_text(labels["peers"]),
+            x=_values(values),
+            text=_texts(names),
             boxpoints="all",
             jitter=0.4,
             pointpos=0,
@@ -152,19 +223,20 @@ def distribution(
             line={"color": BLUE},
             hovertemplate="%{text}: %{x}<extra></extra>",
         )
-    )
-    own = present[present["name"] == highlight]
-    if highlight and not own.empty:
-        fig.add_trace(
-            go.Scatter(
-                name=highlight,
-                x=own["value"].tolist(),
+    ]
+    own = [value for name, value in zip(names, values, strict=True) if name == highlight]
+    if highlight and own:
+        data.append(
+            _trace(
+                "scatter",
+                name=_text(highlight),
+                x=_values(own),
                 y=[labels["peers"]] * len(own),
                 mode="markers",
                 marker={"color": OWN_COLOUR, "size": 16, "symbol": "diamond", "line": {"color": BLACK, "width": 2}},
             )
         )
-    return _layout(fig, title=title, separators=separators, height=260)
+    return _layout(_figure(*data), title=title, separators=separators, height=260)
 
 
 def time_series(
@@ -174,61 +246,60 @@ def time_series(
     title: str,
     labels: Mapping[str, str],
     separators: str = ".,",
-) -> go.Figure:
+) -> Figure:
     """The municipality's value over the periods against the peer median and quartile band.
 
     ``frame``: one row per period in order: ``period``, ``value`` (the municipality's; may be
     missing), ``median``, ``q1``, ``q3``. ``labels``: ``median``, ``band`` (the quartile band).
     """
     periods = frame["period"].astype(str).tolist()
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            name=labels["q3"],
+    data = [
+        _trace(
+            "scatter",
+            name=_text(labels["q3"]),
             x=periods,
-            y=frame["q3"].tolist(),
+            y=_values(frame["q3"].tolist()),
             mode="lines",
             line={"width": 0, "color": SKY_BLUE},
             showlegend=False,
             hoverinfo="skip",
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            name=labels["band"],
+        ),
+        _trace(
+            "scatter",
+            name=_text(labels["band"]),
             x=periods,
-            y=frame["q1"].tolist(),
+            y=_values(frame["q1"].tolist()),
             mode="lines",
             fill="tonexty",
             fillcolor="rgba(86, 180, 233, 0.3)",
             line={"width": 0, "color": SKY_BLUE},
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            name=labels["median"],
+        ),
+        _trace(
+            "scatter",
+            name=_text(labels["median"]),
             x=periods,
-            y=frame["median"].tolist(),
+            y=_values(frame["median"].tolist()),
             mode="lines",
             line={"color": BLUE, "dash": "dash"},
-        )
-    )
+        ),
+    ]
     if highlight and frame["value"].notna().any():
-        fig.add_trace(
-            go.Scatter(
-                name=highlight,
+        data.append(
+            _trace(
+                "scatter",
+                name=_text(highlight),
                 x=periods,
-                y=frame["value"].tolist(),
+                y=_values(frame["value"].tolist()),
                 mode="lines+markers",
                 line={"color": OWN_COLOUR, "width": 3},
                 marker={"size": 9, "symbol": "diamond"},
             )
         )
-    fig.update_xaxes(type="category")
-    return _layout(fig, title=title, separators=separators, height=320)
+    figure = _figure(*data, xaxis={"type": "category"})
+    return _layout(figure, title=title, separators=separators, height=320)
 
 
-def score_bars(frame: pd.DataFrame, *, title: str, separators: str = ".,") -> go.Figure:
+def score_bars(frame: pd.DataFrame, *, title: str, separators: str = ".,") -> Figure:
     """Scores (0 worst - 100 best in the peer group) of one municipality, one bar per indicator.
 
     ``frame``: ``indicator`` (label), ``score``, ``band``. Indicators without a score (neutral
@@ -236,20 +307,18 @@ def score_bars(frame: pd.DataFrame, *, title: str, separators: str = ".,") -> go
     """
     present = frame[frame["score"].notna()]
     bands = present["band"].fillna("grey").tolist()
-    fig = go.Figure(
-        go.Bar(
-            x=present["score"].tolist(),
-            y=present["indicator"].tolist(),
-            orientation="h",
-            marker={"color": [BAND_COLOURS.get(b, GREY) for b in bands], "line": {"color": BLACK, "width": 1}},
-            text=[band_icon(b) for b in bands],
-            textposition="outside",
-            showlegend=False,
-        )
+    bar = _trace(
+        "bar",
+        x=_values(present["score"].tolist()),
+        y=_values(present["indicator"].tolist()),
+        orientation="h",
+        marker={"color": [BAND_COLOURS.get(b, GREY) for b in bands], "line": {"color": BLACK, "width": 1}},
+        text=[band_icon(b) for b in bands],
+        textposition="outside",
+        showlegend=False,
     )
-    fig.update_xaxes(range=[0, 110])
-    fig.update_yaxes(autorange="reversed")
-    return _layout(fig, title=title, separators=separators, height=max(260, 60 + 28 * len(present)))
+    figure = _figure(bar, xaxis={"range": [0, 110]}, yaxis={"autorange": "reversed"})
+    return _layout(figure, title=title, separators=separators, height=max(260, 60 + 28 * len(present)))
 
 
 def heatmap(
@@ -259,21 +328,27 @@ def heatmap(
     municipality_order: Sequence[str],
     indicator_order: Sequence[str],
     separators: str = ".,",
-) -> go.Figure:
+) -> Figure:
     """Municipalities x indicators coloured by band, each cell labelled with the band's icon.
 
     ``frame``: long, ``municipality``, ``indicator``, ``band``, ``text`` (the shown value).
     Neutral indicators (no band) and missing values stay blank.
     """
-    lookup = {(row.municipality, row.indicator): row for row in frame.itertuples(index=False)}
+    n = len(frame)
+    cells = zip(
+        frame["municipality"].tolist(),
+        frame["indicator"].tolist(),
+        frame["band"].tolist() if "band" in frame else [None] * n,
+        frame["text"].tolist() if "text" in frame else [""] * n,
+        strict=True,
+    )
+    lookup = {(municipality, indicator): (band, shown) for municipality, indicator, band, shown in cells}
     z, text = [], []
     for municipality in municipality_order:
         z_row, text_row = [], []
         for indicator in indicator_order:
-            row = lookup.get((municipality, indicator))
-            band = getattr(row, "band", None) if row is not None else None
+            band, shown = lookup.get((municipality, indicator), (None, ""))
             z_row.append(BAND_CODES.get(band) if band else None)
-            shown = getattr(row, "text", "") if row is not None else ""
             text_row.append(f"{band_icon(band)} {shown}".strip())
         z.append(z_row)
         text.append(text_row)
@@ -285,25 +360,23 @@ def heatmap(
         [2 / 3, BLUISH_GREEN],
         [1.0, BLUISH_GREEN],
     ]
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=list(indicator_order),
-            y=list(municipality_order),
-            text=text,
-            texttemplate="%{text}",
-            zmin=0.5,
-            zmax=3.5,
-            colorscale=scale,
-            showscale=False,
-            xgap=2,
-            ygap=2,
-            hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
-        )
+    cells = _trace(
+        "heatmap",
+        z=z,
+        x=_values(indicator_order),
+        y=_values(municipality_order),
+        text=text,
+        texttemplate="%{text}",
+        zmin=0.5,
+        zmax=3.5,
+        colorscale=scale,
+        showscale=False,
+        xgap=2,
+        ygap=2,
+        hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
     )
-    fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(side="top")
-    return _layout(fig, title=title, separators=separators, height=max(300, 120 + 26 * len(municipality_order)))
+    figure = _figure(cells, yaxis={"autorange": "reversed"}, xaxis={"side": "top"})
+    return _layout(figure, title=title, separators=separators, height=max(300, 120 + 26 * len(municipality_order)))
 
 
 def grid_map(
@@ -313,7 +386,7 @@ def grid_map(
     highlight: str | None = None,
     separators: str = ".,",
     band_labels: Mapping[str, str] | None = None,
-) -> go.Figure:
+) -> Figure:
     """The network's municipalities at their centroids, one square each, coloured by band.
 
     No tiles, no base map from elsewhere: x is longitude, y latitude, and the axes keep the
@@ -322,33 +395,44 @@ def grid_map(
     centroid are left out (the table beside the map lists everyone).
     """
     placed = frame[frame["lat"].notna() & frame["lon"].notna()]
-    fig = go.Figure()
-    for band in ("green", "yellow", "red", "grey", None):
-        part = placed[placed["band"].isna()] if band is None else placed[placed["band"] == band]
-        if part.empty:
+    # One series per band, in the frame's order; a missing band (None, NaN) is the last, "—".
+    parts: dict[str | None, list[tuple]] = {band: [] for band in ("green", "yellow", "red", "grey", None)}
+    columns = (placed[key].tolist() for key in ("band", "name", "lon", "lat", "text"))
+    for band, *row in zip(*columns, strict=True):
+        part = parts[None] if pd.isna(band) else parts.get(band)
+        if part is not None:
+            part.append(row)
+    data = []
+    for band, part in parts.items():
+        if not part:
             continue
-        fig.add_trace(
-            go.Scatter(
-                name=f"{band_icon(band)} {(band_labels or {}).get(band, band)}" if band else "—",
-                x=part["lon"].tolist(),
-                y=part["lat"].tolist(),
+        names, lons, lats, texts = zip(*part, strict=True)
+        data.append(
+            _trace(
+                "scatter",
+                name=_text(f"{band_icon(band)} {(band_labels or {}).get(band, band)}" if band else "—"),
+                x=_values(lons),
+                y=_values(lats),
                 mode="markers+text",
-                text=[f"{band_icon(band)} {name}".strip() for name in part["name"]],
+                text=[f"{band_icon(band)} {name}".strip() for name in names],
                 textposition="top center",
-                customdata=part["text"].tolist(),
+                customdata=_values(texts),
                 hovertemplate="%{text}: %{customdata}<extra></extra>",
                 marker={
                     "symbol": "square",
                     "size": 22,
                     "color": BAND_COLOURS.get(band or "", "#FFFFFF"),
-                    "line": {"color": BLACK, "width": [3 if n == highlight else 1 for n in part["name"]]},
+                    "line": {"color": BLACK, "width": [3 if n == highlight else 1 for n in names]},
                 },
             )
         )
     mean_lat = float(placed["lat"].mean()) if not placed.empty else 0.0
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1 / max(math.cos(math.radians(mean_lat)), 0.1))
-    return _layout(fig, title=title, separators=separators, height=560)
+    figure = _figure(
+        *data,
+        xaxis={"visible": False},
+        yaxis={"visible": False, "scaleanchor": "x", "scaleratio": 1 / max(math.cos(math.radians(mean_lat)), 0.1)},
+    )
+    return _layout(figure, title=title, separators=separators, height=560)
 
 
 def _rings(geometry: Mapping) -> list[list[list[float]]]:
@@ -368,12 +452,12 @@ def choropleth(
     highlight: str | None = None,
     separators: str = ".,",
     band_labels: Mapping[str, str] | None = None,
-) -> go.Figure:
+) -> Figure:
     """Municipal boundaries from a local GeoJSON, filled by band (drawn as plain polygons, so
     plotly.js fetches no base map). ``frame``: ``code``, ``name``, ``band``, ``text``.
     Features whose code is not in the frame are drawn empty."""
     rows = {row.code: row for row in frame.itertuples(index=False)}
-    fig = go.Figure()
+    data = []
     shown_bands: set[str] = set()
     mean_lat: list[float] = []
     for feature in geojson.get("features", []):
@@ -388,25 +472,29 @@ def choropleth(
             legend = bool(band) and band not in shown_bands
             if band:
                 shown_bands.add(band)
-            fig.add_trace(
-                go.Scatter(
-                    x=lons,
-                    y=lats,
+            data.append(
+                _trace(
+                    "scatter",
+                    x=_values(lons),
+                    y=_values(lats),
                     mode="lines",
                     fill="toself",
                     fillcolor=BAND_COLOURS.get(band or "", "#FFFFFF"),
                     line={"color": BLACK, "width": 3 if name == highlight else 0.5},
-                    name=f"{band_icon(band)} {(band_labels or {}).get(band, band)}" if band else name,
-                    legendgroup=band or "none",
+                    name=_text(f"{band_icon(band)} {(band_labels or {}).get(band, band)}" if band else name),
+                    legendgroup=_text(band or "none"),
                     showlegend=legend,
                     text=f"{band_icon(band)} {name}: {getattr(row, 'text', '') if row is not None else ''}",
                     hoverinfo="text",
                 )
             )
     centre = sum(mean_lat) / len(mean_lat) if mean_lat else 0.0
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1 / max(math.cos(math.radians(centre)), 0.1))
-    return _layout(fig, title=title, separators=separators, height=560)
+    figure = _figure(
+        *data,
+        xaxis={"visible": False},
+        yaxis={"visible": False, "scaleanchor": "x", "scaleratio": 1 / max(math.cos(math.radians(centre)), 0.1)},
+    )
+    return _layout(figure, title=title, separators=separators, height=560)
 
 
 def sparkline_points(values: Sequence[float | None], *, width: int = 100, height: int = 24) -> str:
@@ -424,6 +512,6 @@ def sparkline_points(values: Sequence[float | None], *, width: int = 100, height
     return " ".join(f"{i * step:.1f},{height - 2 - (v - low) / span * (height - 4):.1f}" for i, v in present)
 
 
-def figure_data(fig: go.Figure) -> dict:
-    """The figure as plain JSON data for `json_script` (numpy arrays encoded by Plotly)."""
-    return json.loads(pio.to_json(fig, validate=False))
+def figure_data(figure: Figure) -> Figure:
+    """The figure as plain JSON data for `json_script`: the builders give it so already."""
+    return figure

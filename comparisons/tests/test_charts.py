@@ -1,4 +1,5 @@
-"""The chart builders are pure functions: a known DataFrame gives a known figure."""
+"""The chart builders are pure functions: a known DataFrame gives a known figure (plain dicts,
+``{"data": [...], "layout": {...}}``, as the page's JSON island carries it)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def ranking() -> pd.DataFrame:
 
 
 def _trace(fig, name):
-    found = [trace for trace in fig.data if trace.name == name]
+    found = [trace for trace in fig["data"] if trace.get("name") == name]
     assert len(found) == 1, f"one trace named {name!r}"
     return found[0]
 
@@ -44,40 +45,41 @@ def test_ranked_bar_highlights_the_own_municipality_and_draws_median_and_quartil
     fig = charts.ranked_bar(ranking, highlight="Aizkraukle", title="SOC", labels=LABELS)
     peers = _trace(fig, "Peers")
     own = _trace(fig, "Aizkraukle")
-    assert list(peers.y) == ["Dobele", "Engure", "Fictive", "Bauska", "Gulbene"]
-    assert list(peers.x) == [50.0, 40.0, 20.0, 10.0, 5.0]
-    assert (list(own.y), list(own.x)) == (["Aizkraukle"], [30.0])
-    assert own.marker.color == charts.OWN_COLOUR != peers.marker.color
+    assert peers["y"] == ["Dobele", "Engure", "Fictive", "Bauska", "Gulbene"]
+    assert peers["x"] == [50.0, 40.0, 20.0, 10.0, 5.0]
+    assert (own["y"], own["x"]) == (["Aizkraukle"], [30.0])
+    assert own["marker"]["color"] == charts.OWN_COLOUR != peers["marker"]["color"]
+    yaxis = fig["layout"]["yaxis"]
     # Missing values are left out of the chart (the table lists them).
-    assert "Nowhere" not in list(fig.layout.yaxis.categoryarray)
+    assert "Nowhere" not in yaxis["categoryarray"]
     # Best first, top to bottom.
-    assert list(fig.layout.yaxis.categoryarray) == ["Dobele", "Engure", "Aizkraukle", "Fictive", "Bauska", "Gulbene"]
-    assert fig.layout.yaxis.autorange == "reversed"
-    assert list(_trace(fig, "Median").x) == [25.0, 25.0]
-    assert list(_trace(fig, "Lower quartile").x) == [12.5, 12.5]
-    assert list(_trace(fig, "Upper quartile").x) == [37.5, 37.5]
-    assert _trace(fig, "Median").line.dash == "solid"
-    assert _trace(fig, "Upper quartile").line.dash == "dash"
+    assert yaxis["categoryarray"] == ["Dobele", "Engure", "Aizkraukle", "Fictive", "Bauska", "Gulbene"]
+    assert yaxis["autorange"] == "reversed"
+    assert _trace(fig, "Median")["x"] == [25.0, 25.0]
+    assert _trace(fig, "Lower quartile")["x"] == [12.5, 12.5]
+    assert _trace(fig, "Upper quartile")["x"] == [37.5, 37.5]
+    assert _trace(fig, "Median")["line"]["dash"] == "solid"
+    assert _trace(fig, "Upper quartile")["line"]["dash"] == "dash"
 
 
 def test_ranked_bar_without_highlight_has_one_bar_series(ranking):
     fig = charts.ranked_bar(ranking, highlight=None, title="SOC", labels=LABELS)
-    bars = [trace for trace in fig.data if trace.type == "bar"]
-    assert len(bars) == 1 and len(bars[0].x) == 6
+    bars = [trace for trace in fig["data"] if trace["type"] == "bar"]
+    assert len(bars) == 1 and len(bars[0]["x"]) == 6
 
 
 def test_ranked_bar_uses_the_languages_separators(ranking):
     fig = charts.ranked_bar(ranking, highlight=None, title="SOC", labels=LABELS, separators=",\u00a0")
-    assert fig.layout.separators == ",\u00a0"
+    assert fig["layout"]["separators"] == ",\u00a0"
 
 
 def test_distribution_is_a_box_with_every_point_and_the_own_marker(ranking):
     fig = charts.distribution(ranking, highlight="Aizkraukle", title="SOC", labels=LABELS)
     box = _trace(fig, "Peers")
-    assert box.type == "box" and box.boxpoints == "all" and box.quartilemethod == "linear"
-    assert sorted(box.x) == [5.0, 10.0, 20.0, 30.0, 40.0, 50.0]
+    assert box["type"] == "box" and box["boxpoints"] == "all" and box["quartilemethod"] == "linear"
+    assert sorted(box["x"]) == [5.0, 10.0, 20.0, 30.0, 40.0, 50.0]
     own = _trace(fig, "Aizkraukle")
-    assert list(own.x) == [30.0] and own.marker.color == charts.OWN_COLOUR
+    assert own["x"] == [30.0] and own["marker"]["color"] == charts.OWN_COLOUR
 
 
 def test_time_series_has_the_quartile_band_the_median_and_the_own_line():
@@ -92,13 +94,13 @@ def test_time_series_has_the_quartile_band_the_median_and_the_own_line():
     )
     fig = charts.time_series(frame, highlight="Aizkraukle", title="SOC", labels=LABELS)
     band = _trace(fig, "Quartile band")
-    assert band.fill == "tonexty" and list(band.y) == [13.0, 12.5, 13.5]
-    upper = fig.data[list(fig.data).index(band) - 1]
-    assert list(upper.y) == [36.0, 37.5, 38.0]
-    assert list(_trace(fig, "Median").y) == [22.5, 25.0, 31.0]
+    assert band["fill"] == "tonexty" and band["y"] == [13.0, 12.5, 13.5]
+    upper = fig["data"][fig["data"].index(band) - 1]
+    assert upper["y"] == [36.0, 37.5, 38.0]
+    assert _trace(fig, "Median")["y"] == [22.5, 25.0, 31.0]
     own = _trace(fig, "Aizkraukle")
-    assert list(own.x) == ["2023", "2024", "2025"]
-    assert own.y[:2] == (20.0, 30.0) and pd.isna(own.y[2])  # a gap in the line, not a zero
+    assert own["x"] == ["2023", "2024", "2025"]
+    assert own["y"][:2] == [20.0, 30.0] and own["y"][2] is None  # a gap in the line (JSON null), not a zero
 
 
 def test_score_bars_colour_by_band_and_label_with_icons():
@@ -106,10 +108,10 @@ def test_score_bars_colour_by_band_and_label_with_icons():
         {"indicator": ["SOC", "COST", "SIZE"], "score": [100.0, 0.0, None], "band": ["green", "red", None]}
     )
     fig = charts.score_bars(frame, title="Scores")
-    (bars,) = fig.data
-    assert list(bars.y) == ["SOC", "COST"]
-    assert list(bars.marker.color) == [charts.BLUISH_GREEN, charts.VERMILLION]
-    assert list(bars.text) == ["▲", "▼"]
+    (bars,) = fig["data"]
+    assert bars["y"] == ["SOC", "COST"]
+    assert bars["marker"]["color"] == [charts.BLUISH_GREEN, charts.VERMILLION]
+    assert bars["text"] == ["▲", "▼"]
 
 
 def test_heatmap_codes_bands_and_keeps_the_given_order():
@@ -122,10 +124,10 @@ def test_heatmap_codes_bands_and_keeps_the_given_order():
         }
     )
     fig = charts.heatmap(frame, title="T", municipality_order=["B", "A"], indicator_order=["SOC", "COST"])
-    (heat,) = fig.data
-    assert list(heat.y) == ["B", "A"] and list(heat.x) == ["SOC", "COST"]
-    assert [list(row) for row in heat.z] == [[2, None], [3, 1]]
-    assert heat.text[1][0] == "▲ 30" and heat.text[0][1] == ""
+    (heat,) = fig["data"]
+    assert heat["y"] == ["B", "A"] and heat["x"] == ["SOC", "COST"]
+    assert heat["z"] == [[2, None], [3, 1]]
+    assert heat["text"][1][0] == "▲ 30" and heat["text"][0][1] == ""
 
 
 def test_grid_map_places_municipalities_at_their_centroids_by_band():
@@ -139,12 +141,12 @@ def test_grid_map_places_municipalities_at_their_centroids_by_band():
         }
     )
     fig = charts.grid_map(frame, title="SOC", highlight="A", band_labels={"green": "top quarter"})
-    names = [trace.name for trace in fig.data]
+    names = [trace["name"] for trace in fig["data"]]
     assert names == ["▲ top quarter", "▼ red"]  # C has no centroid: only in the table
-    green = fig.data[0]
-    assert (list(green.x), list(green.y)) == ([25.25], [56.6])
-    assert green.marker.color == charts.BLUISH_GREEN and list(green.marker.line.width) == [3]
-    assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis.scaleratio > 1.5
+    green = fig["data"][0]
+    assert (green["x"], green["y"]) == ([25.25], [56.6])
+    assert green["marker"]["color"] == charts.BLUISH_GREEN and green["marker"]["line"]["width"] == [3]
+    assert fig["layout"]["yaxis"]["scaleanchor"] == "x" and fig["layout"]["yaxis"]["scaleratio"] > 1.5
 
 
 def test_choropleth_fills_polygons_from_the_local_geojson():
@@ -169,9 +171,9 @@ def test_choropleth_fills_polygons_from_the_local_geojson():
     }
     frame = pd.DataFrame({"code": ["LVA"], "name": ["A"], "band": ["green"], "text": ["30"]})
     fig = charts.choropleth(frame, geojson=geojson, code_property="code", title="SOC")
-    assert len(fig.data) == 3
-    assert fig.data[0].fillcolor == charts.BLUISH_GREEN and list(fig.data[0].x) == [25, 26, 26, 25]
-    assert fig.data[1].fillcolor == "#FFFFFF"  # not in the network: drawn empty
+    assert len(fig["data"]) == 3
+    assert fig["data"][0]["fillcolor"] == charts.BLUISH_GREEN and fig["data"][0]["x"] == [25, 26, 26, 25]
+    assert fig["data"][1]["fillcolor"] == "#FFFFFF"  # not in the network: drawn empty
 
 
 def test_sparkline_points_skip_missing_values():
