@@ -375,8 +375,19 @@ def heatmap(
         ygap=2,
         hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
     )
-    figure = _figure(cells, yaxis={"autorange": "reversed"}, xaxis={"side": "top"})
-    return _layout(figure, title=title, separators=separators, height=max(300, 120 + 26 * len(municipality_order)))
+    figure = _figure(cells, yaxis={"autorange": "reversed"}, xaxis={"side": "top", "tickangle": -45})
+    figure = _layout(figure, title=title, separators=separators, height=max(300, 120 + 26 * len(municipality_order)))
+    return _title_above_top_labels(figure, indicator_order)
+
+
+def _title_above_top_labels(figure: Figure, labels: Sequence) -> Figure:
+    """Room for the title above the column labels at the top: automargin pushes the plot below
+    the labels but puts the title where they are. The labels' height at 45° is estimated from the
+    longest (13 px font: ~7.5 px a character) and the title pinned to the figure's top."""
+    longest = max((len(str(label)) for label in labels), default=0)
+    figure["layout"]["margin"]["t"] = 60 + math.ceil(longest * 7.5 * 0.71)
+    figure["layout"]["title"].update({"yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 12}})
+    return figure
 
 
 def grid_map(

@@ -300,8 +300,14 @@ def heatmap(
         )
     )
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(side="top")
-    return _layout(fig, title=title, separators=separators, height=max(300, 120 + 26 * len(municipality_order)))
+    fig.update_xaxes(side="top", tickangle=-45)
+    fig = _layout(fig, title=title, separators=separators, height=max(300, 120 + 26 * len(municipality_order)))
+    longest = max((len(str(label)) for label in indicator_order), default=0)
+    fig.update_layout(
+        margin_t=60 + math.ceil(longest * 7.5 * 0.71), title_yref="container", title_y=1, title_yanchor="top"
+    )
+    fig.update_layout(title_pad_t=12)
+    return fig
 
 
 def grid_map(
