@@ -7,11 +7,13 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+import psycopg
+from django.db import connection
 from django.db.models import F, FloatField, QuerySet
 from django.db.models.functions import Cast
 
 from indicators.formula import parse_formula
-from indicators.models import Indicator, NetworkIndicator, Period, Round, Submission, Value
+from indicators.models import DataItem, Indicator, NetworkIndicator, Period, Round, Submission, Value
 from networks.models import Network
 
 from .models import CompositeResult, RecomputeRun, Result
@@ -20,28 +22,175 @@ VALUE_COLUMNS = ["network_id", "municipality_id", "period_id", "item", "number",
 
 
 def approved_values_frame(*, period_ids: Iterable[int], item_codes: Iterable[str] | None = None) -> pd.DataFrame:
-    """Every approved value of the periods, in every network: one query, one row per value.
+    """Every approved value of the periods, in every network: one row per value.
 
     Columns: ``network_id``, ``municipality_id``, ``period_id``, ``item`` (code), ``number``
     (float64, NaN for a value declared missing) and ``updated_at`` (of the submission). The
     cast to float happens in the database: converting a million Decimals in Python is slow.
+    On PostgreSQL the values come packed in one bytea read straight into numpy (submission id,
+    item id and number per value, see `_approved_value_arrays`); the few submissions and items
+    are read apart and joined in numpy.
     """
-    queryset = Value.objects.filter(
-        submission__status=Submission.Status.APPROVED, submission__round__period_id__in=list(period_ids)
-    )
+    period_ids = list(period_ids)
+    items = DataItem.objects.all()
     if item_codes is not None:
-        queryset = queryset.filter(item__code__in=list(item_codes))
-    rows = queryset.annotate(as_float=Cast("number", FloatField())).values_list(
-        "submission__round__network_id",
-        "submission__municipality_id",
-        "submission__round__period_id",
-        "item__code",
-        "as_float",
-        "submission__updated_at",
+        items = items.filter(code__in=list(item_codes))
+    code_of = dict(items.values_list("pk", "code"))
+    if connection.vendor == "postgresql":
+        submission_ids, item_ids, numbers = _approved_value_arrays(period_ids, list(code_of))
+    else:
+        rows = list(
+            Value.objects.filter(
+                submission__status=Submission.Status.APPROVED,
+                submission__round__period_id__in=period_ids,
+                item_id__in=list(code_of),
+            )
+            .annotate(as_float=Cast("number", FloatField()))
+            .values_list("submission_id", "item_id", "as_float")
+        )
+        submission_ids = np.array([row[0] for row in rows], dtype=np.int64)
+        item_ids = np.array([row[1] for row in rows], dtype=np.int64)
+        numbers = pd.to_numeric(pd.Series([row[2] for row in rows], dtype=object), errors="coerce").to_numpy(
+            dtype=np.float64, na_value=np.nan
+        )
+    # One row per submission: network, municipality, period, updated_at (a few hundred rows).
+    submissions = pd.DataFrame.from_records(
+        list(
+            Submission.objects.filter(status=Submission.Status.APPROVED, round__period_id__in=period_ids).values_list(
+                "pk", "round__network_id", "municipality_id", "round__period_id", "updated_at"
+            )
+        ),
+        columns=["submission_id", *VALUE_COLUMNS[:3], "updated_at"],
+    ).set_index("submission_id")
+    position = submissions.index.get_indexer(submission_ids)
+    found = position >= 0  # a submission deleted between the two reads: its values go with it
+    if not found.all():
+        position, item_ids, numbers = position[found], item_ids[found], numbers[found]
+    codes = pd.Index(list(code_of.values()), dtype=object)
+    frame = pd.DataFrame(
+        {
+            "network_id": submissions["network_id"].to_numpy(dtype=np.int64)[position],
+            "municipality_id": submissions["municipality_id"].to_numpy(dtype=np.int64)[position],
+            "period_id": submissions["period_id"].to_numpy(dtype=np.int64)[position],
+            "item": codes[pd.Index(list(code_of)).get_indexer(item_ids)].to_numpy(dtype=object),
+            "number": numbers,
+            "updated_at": submissions["updated_at"].iloc[position].reset_index(drop=True),
+        },
+        columns=VALUE_COLUMNS,
     )
-    frame = pd.DataFrame.from_records(list(rows), columns=VALUE_COLUMNS)
-    frame["number"] = pd.to_numeric(frame["number"], errors="coerce").astype("float64")
     return frame
+
+
+# One value as the query below packs it: submission id, item id (int8), number (float8), big-endian.
+_PACKED_VALUE = np.dtype([("submission", ">i8"), ("item", ">i8"), ("number", ">f8")])
+
+
+def _approved_value_arrays(period_ids: list[int], item_ids: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Submission ids, item ids and numbers (NaN = declared missing) of the approved values.
+
+    The database packs every row into 24 bytes and aggregates them into one bytea, which numpy
+    reads as it is: no Python object per value (a row-by-row fetch costs seconds at 1M values).
+    """
+    value = Value._meta.db_table
+    submission = Submission._meta.db_table
+    round_ = Round._meta.db_table
+    # A few items: probes of the (submission, item) index; many: a filter on each submission's
+    # rows (200 probes per submission cost more than reading its rows).
+    item = "v.item_id" if len(item_ids) <= 20 else "(v.item_id + 0)"
+    sql = (
+        "SELECT string_agg(int8send(v.submission_id::int8) || int8send(v.item_id::int8) "  # noqa: S608 - model tables, values bound  # nosec B608
+        "|| float8send(COALESCE(v.number::float8, 'NaN'::float8)), ''::bytea) "
+        f"FROM {value} v JOIN {submission} s ON s.id = v.submission_id JOIN {round_} r ON r.id = s.round_id "
+        f"WHERE s.status = %s AND r.period_id = ANY(%s) AND {item} = ANY(%s)"
+    )
+    with connection.cursor() as cursor, psycopg.Cursor(cursor.cursor.connection) as binary:
+        # A server-side binding cursor: only it returns binary results (Django's is client-side).
+        binary.execute(sql, (Submission.Status.APPROVED, period_ids, item_ids), binary=True)
+        packed = binary.fetchone()[0] or b""
+    rows = np.frombuffer(packed, dtype=_PACKED_VALUE)
+    return rows["submission"].astype(np.int64), rows["item"].astype(np.int64), rows["number"].astype(np.float64)
+
+
+def stored_peer_groups(*, network_id: int, period_id: int) -> list[str]:
+    """The peer groups with stored results in a network/period.
+
+    On PostgreSQL a loose index scan (one index probe per group): a filter on the groups lets
+    a statement on some indicators of the scope use the whole unique index, instead of reading
+    every row of the scope (there is no skip scan).
+    """
+    if connection.vendor != "postgresql":
+        return sorted(
+            set(Result.objects.filter(network_id=network_id, period_id=period_id).values_list("peer_group", flat=True))
+        )
+    table = Result._meta.db_table
+    sql = (
+        "WITH RECURSIVE groups AS ("  # noqa: S608 - model table, values bound  # nosec B608
+        f"SELECT min(peer_group)::text AS name FROM {table} WHERE network_id = %(network)s AND period_id = %(period)s "
+        f"UNION ALL SELECT (SELECT min(peer_group) FROM {table} WHERE network_id = %(network)s "
+        "AND period_id = %(period)s AND peer_group > groups.name) FROM groups WHERE groups.name IS NOT NULL) "
+        "SELECT name FROM groups WHERE name IS NOT NULL"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"network": network_id, "period": period_id})
+        return [row[0] for row in cursor.fetchall()]
+
+
+# A stored score as `stored_scores_frame` packs it: municipality id, indicator id, score.
+_PACKED_SCORE = np.dtype([("municipality", ">i8"), ("indicator", ">i8"), ("score", ">f8")])
+SCORE_COLUMNS = ["municipality_id", "peer_group", "group_key", "indicator_id", "score"]
+
+
+def stored_scores_frame(*, network_id: int, period_id: int, indicator_ids: Iterable[int]) -> pd.DataFrame:
+    """The stored scores of the indicators in a network/period, every peer group (for the index).
+
+    Columns: ``municipality_id``, ``peer_group``, ``group_key``, ``indicator_id``, ``score``
+    (float64, NaN when none). On PostgreSQL one row per group comes back with its scores packed
+    into a bytea (see `approved_values_frame`), so an incremental run reads ~100k scores fast.
+    """
+    indicator_ids = list(indicator_ids)
+    if connection.vendor != "postgresql":
+        frame = pd.DataFrame.from_records(
+            list(
+                Result.objects.filter(
+                    network_id=network_id, period_id=period_id, indicator_id__in=indicator_ids
+                ).values_list(*SCORE_COLUMNS)
+            ),
+            columns=SCORE_COLUMNS,
+        )
+        frame["score"] = pd.to_numeric(frame["score"], errors="coerce").astype("float64")
+        return frame
+    table = Result._meta.db_table
+    # The scope's peer groups by a loose index scan, then one index probe per peer group and
+    # indicator (OFFSET 0 keeps the planner from a scan of the whole scope when its statistics
+    # are stale, as they are right after a full run). Identifiers come from the model.
+    sql = (
+        "WITH RECURSIVE groups AS ("  # noqa: S608 - model table, values bound  # nosec B608
+        f"SELECT min(peer_group)::text AS name FROM {table} WHERE network_id = %(network)s AND period_id = %(period)s "
+        f"UNION ALL SELECT (SELECT min(peer_group) FROM {table} WHERE network_id = %(network)s "
+        "AND period_id = %(period)s AND peer_group > groups.name) FROM groups WHERE groups.name IS NOT NULL) "
+        "SELECT r.peer_group, r.group_key, string_agg(int8send(r.municipality_id::int8) "
+        "|| int8send(r.indicator_id::int8) || float8send(COALESCE(r.score, 'NaN'::float8)), ''::bytea) "
+        "FROM groups CROSS JOIN unnest(%(indicators)s::int8[]) AS i(id) CROSS JOIN LATERAL ("
+        f"SELECT peer_group, group_key, municipality_id, indicator_id, score FROM {table} "
+        "WHERE network_id = %(network)s AND period_id = %(period)s AND peer_group = groups.name "
+        "AND indicator_id = i.id OFFSET 0) r WHERE groups.name IS NOT NULL GROUP BY r.peer_group, r.group_key"
+    )
+    with connection.cursor() as cursor, psycopg.Cursor(cursor.cursor.connection) as binary:
+        binary.execute(sql, {"network": network_id, "period": period_id, "indicators": indicator_ids}, binary=True)
+        groups = binary.fetchall()
+    parts = [np.frombuffer(packed, dtype=_PACKED_SCORE) for _name, _key, packed in groups]
+    rows = np.concatenate(parts) if parts else np.empty(0, dtype=_PACKED_SCORE)
+    counts = [len(part) for part in parts]
+    return pd.DataFrame(
+        {
+            "municipality_id": rows["municipality"].astype(np.int64),
+            "peer_group": np.repeat(np.array([name for name, _key, _packed in groups], dtype=object), counts),
+            "group_key": np.repeat(np.array([key for _name, key, _packed in groups], dtype=object), counts),
+            "indicator_id": rows["indicator"].astype(np.int64),
+            "score": rows["score"].astype(np.float64),
+        },
+        columns=SCORE_COLUMNS,
+    )
 
 
 def deduplicate_values(values: pd.DataFrame, *, network_id: int) -> pd.DataFrame:
@@ -52,6 +201,9 @@ def deduplicate_values(values: pd.DataFrame, *, network_id: int) -> pd.DataFrame
     """
     if values.empty:
         return values
+    networks = values["network_id"].to_numpy()
+    if (networks == networks[0]).all():
+        return values  # one network: one submission per municipality and period, one value per item
     ordered = values.assign(_own=values["network_id"] != network_id).sort_values(
         ["_own", "updated_at", "network_id"], ascending=[True, False, True], kind="stable"
     )
@@ -69,23 +221,39 @@ def wide_items(values: pd.DataFrame, period_id: int) -> pd.DataFrame:
 
 def evaluate_indicators(wide: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:
     """Long frame: ``indicator_id``, ``municipality_id``, ``value`` (NaN = missing), ``reason``."""
-    parts = []
-    for indicator in indicators:
-        formula = parse_formula(indicator.formula.strip() or indicator.code)
-        values, reasons = formula.evaluate_frame(wide)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "indicator_id": indicator.pk,
-                    "municipality_id": wide.index.to_numpy(dtype=np.int64),
-                    "value": values.to_numpy(),
-                    "reason": reasons.to_numpy(),
-                }
-            )
-        )
-    if not parts:
+    if not indicators:
         return pd.DataFrame(columns=["indicator_id", "municipality_id", "value", "reason"])
-    return pd.concat(parts, ignore_index=True)
+    municipality_ids = wide.index.to_numpy(dtype=np.int64)
+    size = len(municipality_ids)
+    values = np.empty(size * len(indicators), dtype=np.float64)
+    reasons = np.empty(size * len(indicators), dtype=object)
+    for position, indicator in enumerate(indicators):
+        formula = indicator_formula(indicator)
+        evaluated, why = formula.evaluate_frame(wide)
+        values[position * size : (position + 1) * size] = evaluated.to_numpy()
+        reasons[position * size : (position + 1) * size] = why.to_numpy()
+    return pd.DataFrame(
+        {
+            "indicator_id": np.repeat(np.array([indicator.pk for indicator in indicators], dtype=np.int64), size),
+            "municipality_id": np.tile(municipality_ids, len(indicators)),
+            "value": values,
+            "reason": reasons,
+        }
+    )
+
+
+_FORMULAS: dict[str, object] = {}
+
+
+def indicator_formula(indicator: Indicator):
+    """The parsed formula of an indicator (its own code when it has none); parsed once per text."""
+    text = indicator.formula.strip() or indicator.code
+    formula = _FORMULAS.get(text)
+    if formula is None:
+        if len(_FORMULAS) > 10_000:
+            _FORMULAS.clear()
+        formula = _FORMULAS[text] = parse_formula(text)
+    return formula
 
 
 def network_indicators(*, network: Network, period: Period, indicator_ids: Iterable[int] | None = None) -> list:

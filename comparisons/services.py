@@ -21,8 +21,10 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from psycopg.copy import QueuedLibpqWriter
 
 from indicators.models import Indicator, NetworkIndicator, Period, Submission
 from networks.models import Municipality, Network
@@ -32,11 +34,15 @@ from networks.tabular import ImportFailed, RowError, Table
 from . import engine, peer_groups
 from .models import CompositeResult, Neighbour, PeerGroup, PeerGroupMember, RecomputeRun, Result, ScopeLock
 from .selectors import (
+    SCORE_COLUMNS,
     approved_values_frame,
     deduplicate_values,
     evaluate_indicators,
+    indicator_formula,
     network_indicators,
     previous_period,
+    stored_peer_groups,
+    stored_scores_frame,
     wide_items,
 )
 
@@ -71,22 +77,31 @@ class ScopeResults:
     nearest_group: str | None = None
 
 
-def _municipality_frame(ids: Iterable[int]) -> pd.DataFrame:
-    rows = list(Municipality.objects.filter(pk__in=list(ids)).values_list("pk", "code", "kind", "region", "attributes"))
+def _municipality_frame(ids) -> pd.DataFrame:
+    """`ids`: a list of ids or a subquery of them (no statement with hundreds of parameters)."""
+    rows = list(
+        Municipality.objects.filter(pk__in=ids if isinstance(ids, QuerySet) else list(ids)).values_list(
+            "pk", "code", "kind", "region", "attributes"
+        )
+    )
     frame = pd.DataFrame.from_records(rows, columns=["id", "code", "kind", "region", "attributes"])
     return frame.set_index("id")
 
 
-def default_peer_groups(*, municipalities: pd.DataFrame, focal_ids: set[int]) -> list[str]:
+def default_peer_groups(
+    *, municipalities: pd.DataFrame, focal_ids: set[int], focal_query: QuerySet | None = None
+) -> list[str]:
     """`network`, `all`, `kind`, `region`, every grouping attribute, every custom group with a
-    focal member, and `nearest:K` with the default K (see the README section "Peer groups")."""
+    focal member, and `nearest:K` with the default K (see the README section "Peer groups").
+    ``focal_query``: the focal ids as a subquery, for the custom groups' query."""
     names = list(peer_groups.FIXED_PEER_GROUPS)
     configured = getattr(settings, "COMPARISON_ATTRIBUTES", None)
     attributes = (
         list(configured) if configured is not None else peer_groups.grouping_attributes(municipalities, focal_ids)
     )
     names += [f"attr:{name}" for name in attributes]
-    custom = PeerGroup.objects.filter(members__municipality_id__in=focal_ids).distinct().order_by("name")
+    focal = focal_query if focal_query is not None else list(focal_ids)
+    custom = PeerGroup.objects.filter(members__municipality_id__in=focal).distinct().order_by("name")
     names += [f"custom:{name}" for name in custom.values_list("name", flat=True)]
     names.append(f"nearest:{nearest_default_k()}")
     return names
@@ -103,28 +118,157 @@ def results_compute(
     progress: Progress | None = None,
 ) -> ScopeResults:
     """Every stored figure of the scope (for ``indicators``), computed but not written."""
+    scope = _scope_prepare(
+        network=network,
+        period=period,
+        indicators=indicators,
+        peer_group_names=peer_group_names,
+        composite=composite,
+        reuse_neighbours=reuse_neighbours,
+        progress=progress,
+    )
+    stored = scope.figures([indicator.pk for indicator in scope.indicators])
+    composite_frame = scope.composite([stored]) if composite else None
+    (progress or (lambda _percent: None))(80)
+    return ScopeResults(
+        results=stored,
+        composite=composite_frame,
+        neighbours=scope.neighbour_rows,
+        peer_groups=scope.names,
+        nearest_group=scope.nearest_group,
+    )
+
+
+@dataclass
+class _Scope:
+    """Everything read for one scope's computation; figures are computed from it per indicator
+    batch (`figures`) without another query, so a write can stream them (`results_recompute`)."""
+
+    network: Network
+    period: Period
+    previous: Period | None
+    indicators: list[Indicator]
+    names: list[str]
+    network_ids: set[int]
+    long: pd.DataFrame  # evaluated indicators of the period, every reporting municipality
+    before: pd.DataFrame | None  # evaluated indicators of the previous period, the network's municipalities
+    members: list[tuple[str, pd.DataFrame]]
+    polarity: dict[int, str]
+    neighbour_rows: list[tuple[int, int, int, dict]]
+    nearest_group: str | None
+    weights: dict[int, float] | None = None  # index weights; None: no composite
+    kept: pd.DataFrame | None = None  # stored scores of the index indicators not recomputed
+
+    def batches(self, rows: int = 50_000) -> list[list[int]]:
+        """Indicator ids in batches of about ``rows`` stored rows (groups never span indicators)."""
+        per_indicator = max(1, sum(int(members["focal"].sum()) for _name, members in self.members))
+        size = max(1, rows // per_indicator)
+        ids = [indicator.pk for indicator in self.indicators]
+        return [ids[start : start + size] for start in range(0, len(ids), size)] or [[]]
+
+    def figures(self, indicator_ids: Sequence[int]) -> pd.DataFrame:
+        """The stored rows (focal municipalities) of these indicators in every peer group."""
+        wanted = list(indicator_ids)
+        long = self.long if len(wanted) == len(self.indicators) else self.long[self.long["indicator_id"].isin(wanted)]
+        frames = []
+        for name, members in self.members:
+            if not members.empty and not long.empty:
+                frame = long.merge(members, on="municipality_id", how="inner")
+                frame["peer_group"] = name
+                frames.append(frame)
+        if frames:
+            frame = pd.concat(frames, ignore_index=True)
+        else:
+            frame = pd.DataFrame(
+                columns=[
+                    "indicator_id",
+                    "municipality_id",
+                    "value",
+                    "reason",
+                    *peer_groups.MEMBERSHIP_COLUMNS,
+                    "peer_group",
+                ]
+            )
+        frame["indicator"] = frame["indicator_id"]
+        frame["municipality"] = frame["municipality_id"]
+        frame["period"] = self.period.pk
+        frame["polarity"] = frame["indicator_id"].map(self.polarity)
+        figures = engine.compute_figures(frame)
+        stored = figures[figures["focal"].astype(bool)].reset_index(drop=True)
+        return _with_changes(stored, long, self.before, self.network_ids, self.period, self.previous, self.polarity)
+
+    def composite_rows(self, stored: pd.DataFrame) -> pd.DataFrame:
+        """The rows of ``stored`` the composite needs: the index indicators' scores, and one
+        indicator's rows for the groups themselves (every indicator has the same municipalities
+        and groups; an index without any index indicator still gets its row, with coverage 0)."""
+        if stored.empty or not self.weights:
+            return stored[SCORE_COLUMNS]
+        indicator = stored["indicator_id"]
+        return stored.loc[indicator.isin(list(self.weights)) | (indicator == indicator.iloc[0]), SCORE_COLUMNS]
+
+    def composite(self, stored: Sequence[pd.DataFrame]) -> pd.DataFrame | None:
+        """Composite index per municipality and peer group over the network's index indicators.
+
+        For an incremental run the scores of the index indicators not recomputed come from the
+        stored results (`kept`, read with the rest), so the index covers the whole indicator set.
+        """
+        if not self.weights:
+            return None
+        scores = [self.composite_rows(frame) for frame in stored]
+        if self.kept is not None:
+            scores.append(self.kept)
+        scores = pd.concat(scores, ignore_index=True)
+        scores = scores.rename(columns={"municipality_id": "municipality", "indicator_id": "indicator"})
+        scores["period"] = self.period.pk
+        scores["score"] = pd.to_numeric(scores["score"], errors="coerce").astype("float64")
+        scores["indicator"] = scores["indicator"].astype(str)
+        # A municipality's index is one row per peer group; nearest:K has one group per focal.
+        return engine.compute_composite(scores, {str(key): value for key, value in self.weights.items()})
+
+
+def _scope_prepare(
+    *,
+    network: Network,
+    period: Period,
+    indicators: Sequence[Indicator],
+    peer_group_names: Sequence[str] | None,
+    composite: bool,
+    reuse_neighbours: bool,
+    progress: Progress | None,
+) -> _Scope:
+    """Every read of a scope's computation (values, peer groups, neighbours, kept scores)."""
     report = progress or (lambda _percent: None)
+    indicators = list(indicators)
     previous = previous_period(period)
     period_ids = [period.pk] + ([previous.pk] if previous else [])
     approved = Submission.objects.filter(status=Submission.Status.APPROVED, round__period_id__in=period_ids)
     reporting = list(approved.values_list("round__network_id", "round__period_id", "municipality_id"))
     network_ids = {m for n, p, m in reporting if n == network.pk and p == period.pk}
     all_ids = {m for _n, p, m in reporting if p == period.pk}
-    municipalities = _municipality_frame(all_ids)
-    names = list(peer_group_names or default_peer_groups(municipalities=municipalities, focal_ids=network_ids))
+    municipalities = _municipality_frame(approved.filter(round__period_id=period.pk).values("municipality_id"))
+    names = list(
+        peer_group_names
+        or default_peer_groups(
+            municipalities=municipalities,
+            focal_ids=network_ids,
+            focal_query=approved.filter(round__network_id=network.pk, round__period_id=period.pk).values(
+                "municipality_id"
+            ),
+        )
+    )
 
     codes: set[str] = set(nearest_context_items())
-    formulas = {}
-    from indicators.formula import parse_formula
-
     for indicator in indicators:
-        formulas[indicator.pk] = parse_formula(indicator.formula.strip() or indicator.code)
-        codes |= formulas[indicator.pk].codes
+        codes |= indicator_formula(indicator).codes
     values = deduplicate_values(approved_values_frame(period_ids=period_ids, item_codes=codes), network_id=network.pk)
     report(10)
 
     wide = wide_items(values, period.pk).reindex(sorted(all_ids))
-    long = evaluate_indicators(wide, list(indicators))
+    long = evaluate_indicators(wide, indicators)
+    before = None
+    if previous is not None:
+        before_wide = wide_items(values, previous.pk).reindex(sorted(network_ids))
+        before = evaluate_indicators(before_wide, indicators)
     polarity = {indicator.pk: indicator.polarity for indicator in indicators}
 
     custom: dict[str, set[int]] = {}
@@ -152,53 +296,52 @@ def results_compute(
             for position, other in enumerate(near, start=1):
                 neighbour_rows.append((focal_id, other, position, shares[(focal_id, other)]))
 
-    frames = []
+    members = []
     for step, name in enumerate(names, start=1):
-        members = peer_groups.membership(
-            name,
-            municipalities=municipalities,
-            focal_ids=network_ids,
-            network_code=network.code,
-            network_ids=network_ids,
-            custom=custom,
-            neighbours=neighbours if name == nearest_group else None,
+        members.append(
+            (
+                name,
+                peer_groups.membership(
+                    name,
+                    municipalities=municipalities,
+                    focal_ids=network_ids,
+                    network_code=network.code,
+                    network_ids=network_ids,
+                    custom=custom,
+                    neighbours=neighbours if name == nearest_group else None,
+                ),
+            )
         )
-        if not members.empty and not long.empty:
-            frame = long.merge(members, on="municipality_id", how="inner")
-            frame["peer_group"] = name
-            frames.append(frame)
         report(10 + int(30 * step / len(names)))
-    if frames:
-        frame = pd.concat(frames, ignore_index=True)
-    else:
-        frame = pd.DataFrame(
-            columns=[
-                "indicator_id",
-                "municipality_id",
-                "value",
-                "reason",
-                *peer_groups.MEMBERSHIP_COLUMNS,
-                "peer_group",
-            ]
-        )
-    frame["indicator"] = frame["indicator_id"]
-    frame["municipality"] = frame["municipality_id"]
-    frame["period"] = period.pk
-    frame["polarity"] = frame["indicator_id"].map(polarity)
-    figures = engine.compute_figures(frame)
-    stored = figures[figures["focal"].astype(bool)].reset_index(drop=True)
-    report(70)
-
-    stored = _with_changes(stored, long, values, network_ids, period, previous, list(indicators), polarity)
-    composite_frame = _composite(network, period, stored, list(indicators)) if composite else None
-    report(80)
-    return ScopeResults(
-        results=stored,
-        composite=composite_frame,
-        neighbours=neighbour_rows,
-        peer_groups=names,
+    scope = _Scope(
+        network=network,
+        period=period,
+        previous=previous,
+        indicators=indicators,
+        names=names,
+        network_ids=network_ids,
+        long=long,
+        before=before,
+        members=members,
+        polarity=polarity,
+        neighbour_rows=neighbour_rows,
         nearest_group=nearest_group,
     )
+    if composite:
+        weights = {
+            indicator_id: float(weight)
+            for indicator_id, weight in NetworkIndicator.objects.filter(
+                network=network, indicator__in_index=True
+            ).values_list("indicator_id", "indicator__weight")
+        }
+        if weights and sum(weights.values()) > 0:
+            scope.weights = weights
+            others = set(weights) - {indicator.pk for indicator in indicators}
+            if others:
+                scope.kept = stored_scores_frame(
+                    network_id=network.pk, period_id=period.pk, indicator_ids=sorted(others)
+                )
+    return scope
 
 
 def _stored_neighbours(network: Network, period: Period, peer_group: str) -> dict[int, list[int]]:
@@ -212,14 +355,13 @@ def _stored_neighbours(network: Network, period: Period, peer_group: str) -> dic
     return found
 
 
-def _with_changes(stored, long, values, network_ids, period, previous, indicators, polarity) -> pd.DataFrame:
+def _with_changes(stored, long, before, network_ids, period, previous, polarity) -> pd.DataFrame:
     for column in CHANGE_COLUMNS:
         stored[column] = np.nan if column != "improved" else None
-    if previous is None or stored.empty:
+    if previous is None or before is None or stored.empty:
         return stored
     current = long[long["municipality_id"].isin(network_ids)].assign(period=period.label)
-    before_wide = wide_items(values, previous.pk).reindex(sorted(network_ids))
-    before = evaluate_indicators(before_wide, indicators).assign(period=previous.label)
+    before = before[before["indicator_id"].isin(current["indicator_id"].unique())].assign(period=previous.label)
     both = pd.concat([current, before], ignore_index=True)
     both["indicator"] = both["indicator_id"]
     both["municipality"] = both["municipality_id"]
@@ -230,42 +372,6 @@ def _with_changes(stored, long, values, network_ids, period, previous, indicator
         changes, on=["indicator_id", "municipality_id"], how="left"
     )
     return stored
-
-
-def _composite(network: Network, period: Period, stored: pd.DataFrame, indicators: list[Indicator]):
-    """Composite index per municipality and peer group over the network's index indicators.
-
-    For an incremental run the scores of the index indicators not recomputed come from the
-    stored results, so the index always covers the whole indicator set.
-    """
-    weights = {
-        indicator_id: float(weight)
-        for indicator_id, weight in NetworkIndicator.objects.filter(
-            network=network, indicator__in_index=True
-        ).values_list("indicator_id", "indicator__weight")
-    }
-    if not weights or sum(weights.values()) <= 0:
-        return None
-    recomputed = {indicator.pk for indicator in indicators}
-    columns = ["municipality_id", "peer_group", "group_key", "indicator_id", "score"]
-    scores = stored[columns]
-    others = set(weights) - recomputed
-    if others:
-        kept = pd.DataFrame.from_records(
-            list(
-                Result.objects.filter(network=network, period=period, indicator_id__in=others).values_list(
-                    "municipality_id", "peer_group", "group_key", "indicator_id", "score"
-                )
-            ),
-            columns=columns,
-        )
-        scores = pd.concat([scores, kept], ignore_index=True)
-    scores = scores.rename(columns={"municipality_id": "municipality", "indicator_id": "indicator"})
-    scores["period"] = period.pk
-    scores["score"] = pd.to_numeric(scores["score"], errors="coerce").astype("float64")
-    scores["indicator"] = scores["indicator"].astype(str)
-    # A municipality's index is one row per peer group; nearest:K has one group per focal.
-    return engine.compute_composite(scores, {str(key): value for key, value in weights.items()})
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -339,13 +445,82 @@ def _column_values(series: pd.Series, copy_type: str) -> list:
     return series.astype(object).where(series.notna(), None).tolist()
 
 
-def _copy_frame(model, frame: pd.DataFrame) -> int:
-    """PostgreSQL fast path: the whole frame in one binary COPY, inside the current transaction.
+_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, no header extension
+_COPY_TRAILER = b"\xff\xff"
+_COPY_WIDTHS = {"float8": 8, "int8": 8, "int4": 4, "int2": 2, "bool": 1, "timestamptz": 8}
+# Rows encoded at a time: bounds the memory of the byte matrix (rows x widest row).
+_COPY_CHUNK_ROWS = 50_000
+_PG_EPOCH_MICROSECONDS = 946_684_800_000_000  # 2000-01-01 UTC in microseconds since 1970
 
-    Binary, because formatting millions of floats as text costs more than the rest of a run;
-    floats go over as IEEE doubles, so not a bit is lost.
+
+_BIG_ENDIAN = {"float8": ">f8", "int8": ">i8", "int4": ">i4", "int2": ">i2", "bool": "u1", "timestamptz": ">i8"}
+
+
+def _copy_cells(series: pd.Series, copy_type: str) -> tuple[np.ndarray, np.ndarray, int]:
+    """One column's cells of the binary COPY format.
+
+    A cell is its length as a big-endian int32 (-1 for NULL) then its bytes. Returns the payload
+    bytes (rows x widest payload), each row's length (-1 for NULL) and the widest payload.
+    NaN / None / NA are NULL, as psycopg's write_row made them.
     """
-    model_fields = [model._meta.get_field(name.removesuffix("_id")) for name in frame.columns]
+    size = len(series)
+    present = series.notna().to_numpy()
+    if copy_type in ("text", "varchar"):
+        codes, uniques = pd.factorize(series.where(present, None), use_na_sentinel=True)
+        encoded = [str(value).encode() for value in uniques]
+        longest = max((len(value) for value in encoded), default=0)
+        table = np.zeros((len(encoded) + 1, longest), dtype=np.uint8)  # last row: NULL
+        for position, value in enumerate(encoded):
+            table[position, : len(value)] = np.frombuffer(value, dtype=np.uint8)
+        widths = np.array([len(value) for value in encoded] + [-1], dtype=np.int64)
+        codes = np.where(codes < 0, len(encoded), codes)
+        return table[codes], widths[codes], longest
+    width = _COPY_WIDTHS[copy_type]
+    if copy_type == "float8":
+        numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    elif copy_type == "bool":
+        numbers = series.where(present, False).to_numpy(dtype=bool)
+    elif copy_type == "timestamptz":
+        stamps = pd.to_datetime(series, utc=True).dt.as_unit("us")
+        numbers = stamps.astype("int64").to_numpy() - _PG_EPOCH_MICROSECONDS
+    else:
+        numbers = series.to_numpy(dtype=np.int64, na_value=0)
+    payload = np.ascontiguousarray(numbers.astype(_BIG_ENDIAN[copy_type])).view(np.uint8).reshape(size, width)
+    lengths = np.where(present, width, -1) if not present.all() else np.full(size, width, dtype=np.int64)
+    return payload, lengths, width
+
+
+def _copy_data(columns: list[tuple[pd.Series, str]]) -> Iterable[bytes]:
+    """The rows of the binary COPY format, in chunks, built with numpy (no Python loop per row).
+
+    Each chunk is a (rows x widest row) byte matrix of every column's cells side by side and a
+    mask of the bytes that are real (a NULL or a shorter text uses fewer than the widest); the
+    masked matrix, read row by row, is the COPY stream.
+    """
+    size = len(columns[0][0]) if columns else 0
+    field_count = np.array([len(columns)], dtype=">i2").view(np.uint8)
+    for begin in range(0, size, _COPY_CHUNK_ROWS):
+        stop = min(begin + _COPY_CHUNK_ROWS, size)
+        rows = stop - begin
+        cells = [_copy_cells(series.iloc[begin:stop], copy_type) for series, copy_type in columns]
+        matrix = np.empty((rows, 2 + sum(4 + width for _payload, _lengths, width in cells)), dtype=np.uint8)
+        keep = np.ones(matrix.shape, dtype=bool)
+        matrix[:, :2] = field_count
+        offset = 2
+        for payload, lengths, width in cells:
+            matrix[:, offset : offset + 4] = lengths.astype(">i4").view(np.uint8).reshape(rows, 4)
+            start = offset + 4
+            if width:
+                matrix[:, start : start + width] = payload
+                short = lengths < width
+                if short.any():
+                    keep[short, start : start + width] = np.arange(width)[np.newaxis, :] < lengths[short, np.newaxis]
+            offset = start + width
+        yield matrix[keep].tobytes()
+
+
+def _copy_types(model, names: Sequence[str]) -> tuple[list, list[str]]:
+    model_fields = [model._meta.get_field(name.removesuffix("_id")) for name in names]
     types = []
     for model_field in model_fields:
         db_type = (
@@ -354,50 +529,82 @@ def _copy_frame(model, frame: pd.DataFrame) -> int:
             else model_field.db_type(connection)
         )
         types.append("varchar" if db_type.startswith("varchar") else _COPY_TYPES[db_type])
-    columns = [_column_values(frame[name], copy_type) for name, copy_type in zip(frame.columns, types, strict=True)]
+    return model_fields, types
+
+
+def _copy_frames(model, frames: Iterable[pd.DataFrame], columns: Sequence[str]) -> int:
+    """PostgreSQL fast path: the frames in one binary COPY, inside the current transaction.
+
+    Binary, because formatting millions of floats as text costs more than the rest of a run;
+    floats go over as IEEE doubles, so not a bit is lost. The stream is built with numpy
+    (`_copy_data`) and sent by psycopg's writer thread, so the server stores one batch while
+    the next is computed (the frames may be a generator; it must not query the database: the
+    connection is busy with the COPY). Frames with a JSON column go row by row through psycopg.
+    """
+    model_fields, types = _copy_types(model, list(columns))
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(model_field.column) for model_field in model_fields)
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy,
-    ):
-        copy.set_types(types)
-        for row in zip(*columns, strict=True):
-            copy.write_row(row)
-    return len(frame)
+    statement = f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)"  # identifiers: model metadata
+    written = 0
+    with connection.cursor() as cursor:
+        if "jsonb" in types:
+            with cursor.cursor.copy(statement) as copy:
+                copy.set_types(types)
+                for frame in frames:
+                    values = [
+                        _column_values(frame[name], copy_type) for name, copy_type in zip(columns, types, strict=True)
+                    ]
+                    for row in zip(*values, strict=True):
+                        copy.write_row(row)
+                    written += len(frame)
+            return written
+        with cursor.cursor.copy(statement, writer=QueuedLibpqWriter(cursor.cursor)) as copy:
+            copy.write(_COPY_SIGNATURE)
+            for frame in frames:
+                for chunk in _copy_data(
+                    [(frame[name], copy_type) for name, copy_type in zip(columns, types, strict=True)]
+                ):
+                    copy.write(chunk)
+                written += len(frame)
+            copy.write(_COPY_TRAILER)
+    return written
 
 
-def _insert(model, frame: pd.DataFrame) -> int:
-    """Bulk-write a frame (columns = field attnames): COPY on PostgreSQL, bulk_create elsewhere."""
-    if frame.empty:
-        return 0
+def _insert(model, frames: pd.DataFrame | Iterable[pd.DataFrame], columns: Sequence[str] | None = None) -> int:
+    """Bulk-write a frame, or frames with ``columns`` (columns = field attnames): COPY on
+    PostgreSQL, bulk_create elsewhere. Returns the number of rows written."""
+    if isinstance(frames, pd.DataFrame):
+        if frames.empty:
+            return 0
+        columns, frames = list(frames.columns), [frames]
     if connection.vendor == "postgresql":
-        return _copy_frame(model, frame)
-    plain = frame.astype(object).where(frame.notna(), None)
-    fields = list(frame.columns)
-    objects = [model(**dict(zip(fields, row, strict=True))) for row in plain.itertuples(index=False, name=None)]
-    model.objects.bulk_create(objects, batch_size=2000)
-    return len(objects)
+        return _copy_frames(model, frames, list(columns))
+    written = 0
+    for frame in frames:
+        plain = frame.astype(object).where(frame.notna(), None)
+        fields = list(frame.columns)
+        objects = [model(**dict(zip(fields, row, strict=True))) for row in plain.itertuples(index=False, name=None)]
+        model.objects.bulk_create(objects, batch_size=2000)
+        written += len(objects)
+    return written
 
 
-@transaction.atomic
-def results_replace(
-    *,
-    network: Network,
-    period: Period,
-    computed: ScopeResults,
-    indicator_ids: Sequence[int] | None,
-    peer_group_names: Sequence[str] | None = None,
-) -> int:
-    """Delete the scope's old rows (those indicators, or all) and write the new ones, atomically."""
-    now = timezone.now()
+def _delete_old_results(network: Network, period: Period, indicator_ids, peer_group_names) -> None:
     old = Result.objects.filter(network=network, period=period)
     if indicator_ids is not None:
         old = old.filter(indicator_id__in=list(indicator_ids))
+        if peer_group_names is None:
+            # Naming the groups lets the delete probe the unique index instead of reading the scope.
+            peer_group_names = stored_peer_groups(network_id=network.pk, period_id=period.pk)
     if peer_group_names is not None:
         old = old.filter(peer_group__in=list(peer_group_names))
     old.delete()
-    written = _insert(Result, _result_frame(network, period, computed.results, now))
+
+
+def _replace_composite_and_neighbours(
+    *, network: Network, period: Period, computed: ScopeResults, indicator_ids, now
+) -> int:
+    written = 0
     if computed.composite is not None:
         CompositeResult.objects.filter(network=network, period=period).delete()
         composite = computed.composite
@@ -430,6 +637,33 @@ def results_replace(
     return written
 
 
+def _asynchronous_commit() -> None:
+    """Results are derived data: their transaction need not wait for its WAL flush. The run's
+    `done` is committed after it (synchronously), which flushes this transaction's WAL too."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
+
+
+@transaction.atomic
+def results_replace(
+    *,
+    network: Network,
+    period: Period,
+    computed: ScopeResults,
+    indicator_ids: Sequence[int] | None,
+    peer_group_names: Sequence[str] | None = None,
+) -> int:
+    """Delete the scope's old rows (those indicators, or all) and write the new ones, atomically."""
+    now = timezone.now()
+    _asynchronous_commit()
+    _delete_old_results(network, period, indicator_ids, peer_group_names)
+    written = _insert(Result, _result_frame(network, period, computed.results, now))
+    return written + _replace_composite_and_neighbours(
+        network=network, period=period, computed=computed, indicator_ids=indicator_ids, now=now
+    )
+
+
 def results_recompute(
     *,
     network: Network,
@@ -440,15 +674,17 @@ def results_recompute(
 ) -> int:
     """Recompute the stored results of one network/period (only ``indicator_ids`` when given).
 
-    Reads happen outside the write transaction; the old rows are replaced in one transaction,
-    so readers see either the old or the new results. Returns the number of rows written.
+    Every read happens before the write transaction. In it the old rows are deleted and the
+    figures are computed batch by batch of indicators while COPY stores the previous batch
+    (the database works while Python computes); readers see either the old or the new
+    results. Returns the number of rows written.
     """
     for name in peer_group_names or ():
         peer_groups.check_peer_group(name)
     indicators = network_indicators(network=network, period=period, indicator_ids=indicator_ids)
     index_ids = {i.pk for i in indicators if i.in_index}
     composite = indicator_ids is None or bool(index_ids) or not indicators
-    computed = results_compute(
+    scope = _scope_prepare(
         network=network,
         period=period,
         indicators=indicators,
@@ -457,13 +693,30 @@ def results_recompute(
         reuse_neighbours=indicator_ids is not None,
         progress=progress,
     )
-    written = results_replace(
-        network=network,
-        period=period,
-        computed=computed,
-        indicator_ids=indicator_ids,
-        peer_group_names=peer_group_names,
-    )
+    scores: list[pd.DataFrame] = []
+    with transaction.atomic():
+        now = timezone.now()
+        _asynchronous_commit()
+        _delete_old_results(network, period, indicator_ids, peer_group_names)
+
+        def batches() -> Iterable[pd.DataFrame]:
+            for batch in scope.batches():
+                stored = scope.figures(batch)
+                if scope.weights:
+                    scores.append(scope.composite_rows(stored))
+                yield _result_frame(network, period, stored, now)
+
+        written = _insert(Result, batches(), columns=RESULT_FIELDS)
+        computed = ScopeResults(
+            results=pd.DataFrame(),
+            composite=scope.composite(scores) if composite else None,
+            neighbours=scope.neighbour_rows,
+            peer_groups=scope.names,
+            nearest_group=scope.nearest_group,
+        )
+        written += _replace_composite_and_neighbours(
+            network=network, period=period, computed=computed, indicator_ids=indicator_ids, now=now
+        )
     if progress:
         progress(95)
     return written
@@ -541,8 +794,17 @@ class ScopeBusy(Exception):
     """Another run of the same network/period is computing; try again later."""
 
 
+# Progress and heartbeat are written at most this often: a short run writes none but its end.
+PROGRESS_INTERVAL_SECONDS = 0.5
+
+
 def _progress_writer(run: RecomputeRun) -> Progress:
+    last = [time.monotonic()]
+
     def write(percent: int) -> None:
+        if time.monotonic() - last[0] < PROGRESS_INTERVAL_SECONDS:
+            return
+        last[0] = time.monotonic()
         now = timezone.now()
         RecomputeRun.objects.filter(pk=run.pk).update(progress=min(max(percent, 0), 100))
         ScopeLock.objects.filter(network_id=run.network_id, period_id=run.period_id, run=run).update(heartbeat=now)
