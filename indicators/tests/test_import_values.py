@@ -220,3 +220,241 @@ def test_xlsx_files_are_read(world, items, tmp_path):
     workbook.save(path)
     run(path)
     assert Value.objects.get().number == Decimal("12.5")
+
+
+# --- the set-based path (PostgreSQL, plain CSV) against the row-by-row checks --------------------
+# On PostgreSQL `values_import_file` checks a plain CSV file in SQL and words the problems through
+# the Python checks; `values_import(table=read_table(...))` checks every row in Python. On SQLite
+# both are the Python path. Either way a user must see the same result from both.
+
+
+def _messages(call) -> list[str]:
+    from django.utils import translation
+
+    from networks.tabular import ImportFailed
+
+    with translation.override("en"):  # as the command speaks
+        with pytest.raises(ImportFailed) as failure:
+            call()
+        return [str(error) for error in failure.value.errors]
+
+
+def _by_file(path: Path, network, **kwargs):
+    from indicators.services.imports import values_import_file
+
+    return lambda: values_import_file(path, network=network, **kwargs)
+
+
+def _by_table(path: Path, network, **kwargs):
+    from indicators.services.imports import REQUIRED_COLUMNS, values_import
+    from networks.tabular import read_table
+
+    return lambda: values_import(table=read_table(path, required=REQUIRED_COLUMNS), network=network, **kwargs)
+
+
+@pytest.fixture
+def more_items(items):
+    return {**items, "SHARE": DataItemFactory(code="SHARE", min_value=Decimal(0), max_value=Decimal(100))}
+
+
+def _every_problem(world) -> str:
+    a, b = world.a.code, world.b.code
+    return HEADER + (
+        f'{a},DWELLINGS,2024,"1 234,5",\n'  # line 2: fine
+        f"NOPE,NOPE,24,abc,\n"  # 3: three problems at once, the value unchecked
+        f"{a},SHARE,2024,101,\n"  # 4: above the maximum
+        f"{a},POPULATION,2024,-0.5,\n"  # 5: below the minimum
+        f"{b},DWELLINGS,2024,0.1234567890123456,\n"  # 6: 16 decimals
+        f"{b},POPULATION,2024,1e23,\n"  # 7: too large
+        f"{b},SHARE,2024,1e400,\n"  # 8: too large, in exponent notation
+        f"{b},SHARE,2024-26,5,\n"  # 9: a financial year over three years
+        f"{b},SHARE,2024-Q5,5,\n"  # 10: no fifth quarter
+        f"{b},DWELLINGS,2025,,\n"  # 11: missing without a reason
+        f"{b},DWELLINGS,2025,1.2.3,\n"  # 12: not a number
+        f'{a},DWELLINGS,2024,"1234,50",\n'  # 13: duplicate of line 2
+        f"{b},POPULATION,2025,x,\n"  # 14: bad, so line 15 is the first of its kind
+        f"{b},POPULATION,2025,7,\n"  # 15: fine
+        f"{b},POPULATION,2025,8,\n"  # 16: duplicate of line 15
+        f"{b},SHARE,2025,0e5,\n"  # 17: zero in exponent notation: fine
+        f"{b},SHARE,2025,,no data\n"  # 18: duplicate of line 17, declared missing
+        f"{b},SHARE,2026,1e1001,\n"  # 19: too large, and more than PostgreSQL's numeric reads
+    )
+
+
+def test_both_paths_name_every_problem_alike(world, more_items, tmp_path):
+    path = write(tmp_path, _every_problem(world))
+    by_file = _messages(_by_file(path, world.network))
+    assert by_file == _messages(_by_table(path, world.network))
+    text = "\n".join(by_file)
+    assert [int(m.split(":")[0].removeprefix("line ")) for m in by_file] == [
+        3, 3, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 18, 19
+    ]  # fmt: skip
+    assert "line 3: unknown municipality code 'NOPE'" in text
+    assert "line 3: unknown data item code 'NOPE'" in text
+    assert "line 4: SHARE: 101 is above the allowed maximum 100" in text
+    assert "line 6: DWELLINGS: at most 15 digits after the decimal point" in text
+    assert "line 7: POPULATION: the number is too large" in text
+    assert "line 8: SHARE: the number is too large" in text
+    assert "line 19: SHARE: the number is too large" in text
+    assert "line 12: DWELLINGS: '1.2.3' is not a number" in text
+    assert f"line 13: {world.a.code} DWELLINGS 2024 already appears on line 2" in text
+    assert f"line 16: {world.b.code} POPULATION 2025 already appears on line 15" in text
+    assert f"line 18: {world.b.code} SHARE 2025 already appears on line 17" in text
+    assert not Value.objects.exists() and not Submission.objects.exists() and not Period.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "semicolons, CRLF and a BOM",
+        "tabs and no-break spaces around cells",
+        "a blank line",
+        "a line of empty cells",
+        "a note over two lines",
+        "a quote inside a cell",
+        "a row with fewer cells",
+        "an empty trailing header cell",
+        "a line ending COPY's data",
+    ],
+)
+def test_both_paths_agree_on_files_of_every_shape(world, more_items, tmp_path, variant):
+    a, b = world.a.code, world.b.code
+    rows = [
+        [a, "DWELLINGS", "2024", "1 234,5", ""],
+        [a, "NOPE", "2024", "1", ""],
+        [b, "SHARE", "2024", "1e3", ""],
+        [b, "POPULATION", "2024-25", "", "nav datu"],
+        [a, "DWELLINGS", "2024", "7", ""],
+    ]
+    header, end, bom = HEADER.strip(), "\n", False
+    if variant == "semicolons, CRLF and a BOM":
+        header, end, bom = header.replace(",", ";"), "\r\n", True
+        lines = [";".join(row) for row in rows]
+    elif variant == "tabs and no-break spaces around cells":
+        lines = [",".join(f"\t{cell}\u00a0" if cell else cell for cell in row) for row in rows]
+        lines[0] = f'{a},DWELLINGS,2024,"\u00a01\u00a0234,5 ",'
+    else:
+        lines = [",".join(f'"{cell}"' if "," in cell else cell for cell in row) for row in rows]
+    if variant == "a blank line":
+        lines.insert(2, "")
+    elif variant == "a line of empty cells":
+        lines.insert(2, ", ,,,")
+    elif variant == "a note over two lines":
+        lines.insert(2, f'{b},DWELLINGS,2024,,"no\ndata"')
+    elif variant == "a quote inside a cell":
+        lines.insert(2, f'{b},DWELLINGS,2024,3,see "A" table')
+    elif variant == "a row with fewer cells":
+        lines.insert(2, f"{b},DWELLINGS,2024,3")
+    elif variant == "a line ending COPY's data":
+        lines.insert(2, "\\.")  # COPY would stop reading here; for read_table it is a row
+    elif variant == "an empty trailing header cell":
+        header += ","
+        lines = [line + "," for line in lines]
+    path = write(tmp_path, end.join([header, *lines]) + end, bom=bom)
+    by_file = _messages(_by_file(path, world.network))
+    assert by_file == _messages(_by_table(path, world.network))
+    inserted = {"an empty trailing header cell": 0, "a note over two lines": 2}.get(variant, 1)  # lines
+    if variant in {"semicolons, CRLF and a BOM", "tabs and no-break spaces around cells"}:
+        inserted = 0
+    duplicate = 6 + inserted
+    assert by_file[0].startswith("line 3: ")  # unknown item
+    assert by_file[-1].startswith(f"line {duplicate}: ") and "already appears on line 2" in by_file[-1]
+
+
+def _values(network) -> set[tuple]:
+    return set(
+        Value.objects.filter(submission__round__network=network).values_list(
+            "submission__municipality__code",
+            "submission__round__period__label",
+            "item__code",
+            "number",
+            "is_missing",
+            "missing_reason",
+            "explanation",
+        )
+    )
+
+
+@pytest.mark.parametrize("shape", ["plain", "quoted, with spaces", "with a blank line", "digits of another script"])
+def test_both_paths_import_the_same_values(world, more_items, tmp_path, shape):
+    a, b = world.a.code, world.b.code
+    text = HEADER + (
+        f'{a},DWELLINGS,2024,"1 234,5",\n'
+        f"{a},POPULATION,2024,18000,CSP\n"
+        f"{b},DWELLINGS,2024,,dati netiek uzskaitīti\n"
+        f"{b},DWELLINGS,2025-Q1,12.25,\n"
+        f"{b},SHARE,2025-Q1,1.000000000000000000,\n"
+        f"{b},SHARE,2024-25,-0e-3,\n"
+        f"{a},SHARE,2024-25,+.5,\n"
+        f"{a},DWELLINGS,2024-25,1E+2,\n"
+    )
+    if shape == "quoted, with spaces":
+        text = text.replace(",CSP", ',"CSP, ""2024"""').replace("12.25", " 12.25 ")
+    elif shape == "with a blank line":
+        text = text.replace("CSP\n", "CSP\n\n")
+    elif shape == "digits of another script":
+        text = text.replace("18000", "\u0661\u0668\u0660\u0660\u0660")  # Python's Decimal reads them
+    path = write(tmp_path, text)
+    file_report = _by_file(path, world.network, status="approved")()
+    table_report = _by_table(path, world.other_network, status="approved")()
+    assert (file_report.created, file_report.updated, file_report.unchanged) == (8, 0, 0)
+    assert (table_report.created, table_report.submissions_created) == (8, file_report.submissions_created)
+    assert _values(world.network) == _values(world.other_network)
+    assert len(_values(world.network)) == 8
+    assert Value.history.filter(history_type="+").count() == 16
+    assert set(Submission.objects.values_list("status", "version")) == {("approved", 1)}
+
+
+def test_duplicates_in_a_reimport_are_named_and_nothing_changes(world, items, tmp_path):
+    run(write(tmp_path, HEADER + f"{world.a.code},DWELLINGS,2024,10,\n"))
+    counts = (Value.history.count(), Submission.objects.get().version)
+    text = HEADER + (
+        f"{world.a.code},DWELLINGS,2024,11,\n"  # the existing value, changed …
+        f"{world.a.code},DWELLINGS,2024,12,\n"  # … twice
+        f"{world.b.code},DWELLINGS,2024,1,\n"  # a new submission …
+        f"{world.b.code},DWELLINGS,2024,2,\n"  # … with a value twice
+    )
+    path = write(tmp_path, text, "again.csv")
+    by_file = _messages(_by_file(path, world.network))
+    assert by_file == _messages(_by_table(path, world.network))
+    assert [m[:7] for m in by_file] == ["line 3:", "line 5:"]
+    assert "already appears on line 2" in by_file[0] and "already appears on line 4" in by_file[1]
+    assert Value.objects.get().number == 10
+    assert (Value.history.count(), Submission.objects.get().version) == counts
+
+
+def test_a_file_wrong_everywhere_names_the_first_thousand_problems(world, items, tmp_path):
+    path = write(tmp_path, HEADER + "".join(f"{world.a.code},DWELLINGS,2024,-{n},\n" for n in range(1, 1006)))
+    by_file = _messages(_by_file(path, world.network))
+    assert by_file == _messages(_by_table(path, world.network))
+    assert len(by_file) == 1001
+    assert by_file[-1] == "line 1002: more problems follow; fix these first"
+
+
+def test_on_postgresql_a_plain_csv_file_is_not_read_row_by_row(world, items, tmp_path, monkeypatch):
+    from django.db import connection
+
+    from indicators.services import imports
+
+    rows_read = []
+    real_read_table = imports.read_table
+
+    def read_table(*args, **kwargs):
+        table = real_read_table(*args, **kwargs)
+        rows_read.append(len(table.rows))
+        return table
+
+    monkeypatch.setattr(imports, "read_table", read_table)
+    text = HEADER + "".join(f"{world.a.code},DWELLINGS,{year},{year},\n" for year in range(2000, 2020))
+    out, _err = run(write(tmp_path, text))
+    assert "20 values created" in out
+    # PostgreSQL reads the header only (the rows go to COPY); elsewhere every row is read.
+    assert max(rows_read) == (0 if connection.vendor == "postgresql" else 20)
+
+
+def test_the_sql_path_trims_what_python_strips():
+    import sys
+
+    from indicators.services.imports import WHITESPACE
+
+    assert set(WHITESPACE) == {chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()}

@@ -24,9 +24,12 @@ class ImportCommand(BaseCommand):
         self.import_file(options["file"], lambda table: self.run_service(table, **options))
 
     def import_file(self, path: Path, service: Callable[[Table], object]) -> None:
+        self.report_import(path, lambda: service(read_table(path, required=self.required_columns)))
+
+    def report_import(self, path: Path, run: Callable[[], object]) -> None:
+        """Run an import of `path`; print its report and warnings, or its errors and fail."""
         try:
-            table = read_table(path, required=self.required_columns)
-            report = service(table)
+            report = run()
         except ImportFailed as failure:
             for error in failure.errors:
                 self.stderr.write(f"{path}: {error}")

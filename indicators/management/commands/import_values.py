@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.management.base import CommandError, CommandParser, no_translations
 
 from indicators.models import Submission
-from indicators.services.imports import REQUIRED_COLUMNS, values_import
+from indicators.services.imports import REQUIRED_COLUMNS, values_import_file
 from networks.management.base import ImportCommand
 from networks.models import Network
 
@@ -30,12 +30,12 @@ class Command(ImportCommand):
     @no_translations
     def handle(self, *args, **options) -> None:
         try:
-            options["network_obj"] = Network.objects.get(code=options["network"])
+            network = Network.objects.get(code=options["network"])
         except Network.DoesNotExist:
             raise CommandError(f"unknown network {options['network']!r}") from None
-        super().handle(*args, **options)
-
-    def run_service(self, table, **options):
-        return values_import(
-            table=table, network=options["network_obj"], status=options["status"], dry_run=options["dry_run"]
+        path = options["file"]
+        # The file goes to the service whole: on PostgreSQL a plain CSV never becomes Python rows.
+        self.report_import(
+            path,
+            lambda: values_import_file(path, network=network, status=options["status"], dry_run=options["dry_run"]),
         )
