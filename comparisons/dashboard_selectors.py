@@ -10,17 +10,17 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db import connection
 from django.db.models import BooleanField, Case, F, Min, Q, QuerySet, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from indicators.models import Indicator, NetworkIndicator, Period, Round, Submission
+from indicators.models import Indicator, NetworkIndicator, Round, Submission
 from networks import permissions
 from networks.models import Municipality, Network
 
 from .models import CompositeResult, Neighbour, RecomputeRun, Result
+from .selectors import stored_peer_groups_of
 
 SPARKLINE_PERIODS = 6
 
@@ -68,35 +68,6 @@ class DashboardScope:
         if limit:
             ids = ids[:limit]
         return list(reversed(ids))
-
-
-def computed_peer_groups(*, network_id: int, period_ids: list[int]) -> set[tuple[int, str]]:
-    """(period, peer group) pairs with stored results, in one query.
-
-    `SELECT DISTINCT` would read every stored row of the network (a million at scale); this
-    walks the unique index (network, period, peer group, …) from one peer group to the next —
-    a few index probes per period, on PostgreSQL and SQLite alike.
-    """
-    if not period_ids:
-        return set()
-    table, periods = Result._meta.db_table, Period._meta.db_table
-    placeholders = ", ".join(["%s"] * len(period_ids))
-    sql = f"""
-        WITH RECURSIVE walk(period_id, peer_group) AS (
-            SELECT p.period_id,
-                   (SELECT MIN(r.peer_group) FROM {table} r WHERE r.network_id = %s AND r.period_id = p.period_id)
-            FROM (SELECT id AS period_id FROM {periods} WHERE id IN ({placeholders})) p
-            UNION ALL
-            SELECT w.period_id,
-                   (SELECT MIN(r.peer_group) FROM {table} r
-                    WHERE r.network_id = %s AND r.period_id = w.period_id AND r.peer_group > w.peer_group)
-            FROM walk w WHERE w.peer_group IS NOT NULL
-        )
-        SELECT period_id, peer_group FROM walk WHERE peer_group IS NOT NULL
-    """  # noqa: S608 - table names from the models, values as parameters  # nosec B608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [network_id, *period_ids, network_id])
-        return {(period_id, peer_group) for period_id, peer_group in cursor.fetchall()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +139,7 @@ def dashboard_scope(*, user, network_code: str, period_label: str = "", peer_gro
     if period_label and chosen is None:
         raise Http404
     # Which peer groups have results in which visible period (one query for both questions).
-    computed = computed_peer_groups(network_id=network.pk, period_ids=[r.period_id for r, _seen in visible])
+    computed = stored_peer_groups_of(network_id=network.pk, period_ids=[r.period_id for r, _seen in visible])
     if chosen is None and visible:
         # By default the newest period with results: an open round without approved figures
         # yet would show a politician an empty page.

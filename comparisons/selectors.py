@@ -111,28 +111,38 @@ def _approved_value_arrays(period_ids: list[int], item_ids: list[int]) -> tuple[
     return rows["submission"].astype(np.int64), rows["item"].astype(np.int64), rows["number"].astype(np.float64)
 
 
-def stored_peer_groups(*, network_id: int, period_id: int) -> list[str]:
-    """The peer groups with stored results in a network/period.
+def stored_peer_groups_of(*, network_id: int, period_ids: list[int]) -> set[tuple[int, str]]:
+    """(period, peer group) pairs with stored results, in one query.
 
-    On PostgreSQL a loose index scan (one index probe per group): a filter on the groups lets
-    a statement on some indicators of the scope use the whole unique index, instead of reading
-    every row of the scope (there is no skip scan).
+    `SELECT DISTINCT` would read every stored row of the network (a million at scale); this
+    walks the unique index (network, period, peer group, …) from one peer group to the next —
+    a few index probes per period, on PostgreSQL and SQLite alike.
     """
-    if connection.vendor != "postgresql":
-        return sorted(
-            set(Result.objects.filter(network_id=network_id, period_id=period_id).values_list("peer_group", flat=True))
+    if not period_ids:
+        return set()
+    table, periods = Result._meta.db_table, Period._meta.db_table
+    placeholders = ", ".join(["%s"] * len(period_ids))
+    sql = f"""
+        WITH RECURSIVE walk(period_id, peer_group) AS (
+            SELECT p.period_id,
+                   (SELECT MIN(r.peer_group) FROM {table} r WHERE r.network_id = %s AND r.period_id = p.period_id)
+            FROM (SELECT id AS period_id FROM {periods} WHERE id IN ({placeholders})) p
+            UNION ALL
+            SELECT w.period_id,
+                   (SELECT MIN(r.peer_group) FROM {table} r
+                    WHERE r.network_id = %s AND r.period_id = w.period_id AND r.peer_group > w.peer_group)
+            FROM walk w WHERE w.peer_group IS NOT NULL
         )
-    table = Result._meta.db_table
-    sql = (
-        "WITH RECURSIVE groups AS ("  # noqa: S608 - model table, values bound  # nosec B608
-        f"SELECT min(peer_group)::text AS name FROM {table} WHERE network_id = %(network)s AND period_id = %(period)s "
-        f"UNION ALL SELECT (SELECT min(peer_group) FROM {table} WHERE network_id = %(network)s "
-        "AND period_id = %(period)s AND peer_group > groups.name) FROM groups WHERE groups.name IS NOT NULL) "
-        "SELECT name FROM groups WHERE name IS NOT NULL"
-    )
+        SELECT period_id, peer_group FROM walk WHERE peer_group IS NOT NULL
+    """  # noqa: S608 - table names from the models, values as parameters  # nosec B608
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"network": network_id, "period": period_id})
-        return [row[0] for row in cursor.fetchall()]
+        cursor.execute(sql, [network_id, *period_ids, network_id])
+        return {(period_id, peer_group) for period_id, peer_group in cursor.fetchall()}
+
+
+def stored_peer_groups(*, network_id: int, period_id: int) -> list[str]:
+    """The peer groups with stored results in one network/period (`stored_peer_groups_of`)."""
+    return sorted(name for _period, name in stored_peer_groups_of(network_id=network_id, period_ids=[period_id]))
 
 
 # A stored score as `stored_scores_frame` packs it: municipality id, indicator id, score.

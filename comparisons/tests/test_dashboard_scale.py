@@ -16,7 +16,7 @@ from django.utils import formats, translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from comparisons import dashboard_selectors
+from comparisons import dashboard_selectors, selectors
 from comparisons.dashboard_views import dashboards
 from comparisons.dashboard_views.tables import Cell, Table, number, table_html
 from comparisons.models import Result
@@ -113,8 +113,8 @@ def test_peer_groups_found_by_the_index_walk_equal_select_distinct(world, data):
         .distinct()
     )
     assert len({name for _period, name in expected}) > 1  # more than the network group
-    assert dashboard_selectors.computed_peer_groups(network_id=world.network.pk, period_ids=period_ids) == expected
-    assert dashboard_selectors.computed_peer_groups(network_id=world.network.pk, period_ids=[]) == set()
+    assert selectors.stored_peer_groups_of(network_id=world.network.pk, period_ids=period_ids) == expected
+    assert selectors.stored_peer_groups_of(network_id=world.network.pk, period_ids=[]) == set()
 
 
 def test_api_visibility_without_subqueries_matches_the_rounds(world, data):
