@@ -23,6 +23,8 @@ class Row:
     thread: list
     errors: list[str] = field(default_factory=list)
     fields: list = field(default_factory=list)
+    fields_html: str = ""  # the editable fields, rendered by the staff form's view
+    side_html: str = ""  # the staff form's side column (last period, warnings, thread), built by its view
 
     @property
     def needs_explanation(self) -> bool:
