@@ -1,7 +1,7 @@
 """Load test of the portal under gunicorn on the bench database (issue 7, part 8).
 
     .venv/bin/python bench/load.py [--database-url postgres://postgres@127.0.0.1:5432/benchlearning_bench]
-        [--duration 60] [--browsers 50] [--submitters 10] [--workers 2] [--threads 4] [--think-min 0] [--think 1.0]
+        [--duration 60] [--browsers 50] [--submitters 10] [--workers 2] [--threads 4] [--think-min 1] [--think 5]
         [--port 8766] [--keep-round]
 
 Needs the database `bench/run.py` builds (network BENCH with stored results). It prepares the
@@ -20,8 +20,9 @@ server allows it, cookies kept per person):
   later saves change a few, and now and then one by 80 % with an explanation), check the
   redirect, and on the next load check the confirmation and that the page shows what they saved.
 
-Each person waits a random think time of `--think-min` to `--think` seconds (0 to 1 by
-default: a stress test; people reading a dashboard take several seconds) after every request. Errors:
+Each person waits a random think time of `--think-min` to `--think` seconds after every request:
+1 to 5 by default, someone clicking briskly through the dashboards (`--think-min 0 --think 1`
+is a stress test: the server's capacity, not people's experience). Errors:
 any status other than 2xx/3xx, a connection error, a form answer with validation errors, a save
 not confirmed or not shown. It prints the requests per second, the latency percentiles overall,
 per kind (browse, submit) and per page, the errors with the first samples, and PASS/FAIL against
@@ -545,8 +546,8 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load")
     parser.add_argument("--browsers", type=int, default=50, help="users browsing the dashboards")
     parser.add_argument("--submitters", type=int, default=10, help="staff saving their forms")
-    parser.add_argument("--think", type=float, default=1.0, help="largest think time after a request, seconds")
-    parser.add_argument("--think-min", type=float, default=0.0, help="smallest think time after a request, seconds")
+    parser.add_argument("--think", type=float, default=5.0, help="largest think time after a request, seconds")
+    parser.add_argument("--think-min", type=float, default=1.0, help="smallest think time after a request, seconds")
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (1: sync workers, more: gthread)")
