@@ -200,4 +200,6 @@ def table_html(table: Table, *, sortable: bool = False, sort: str = "", query_wi
                 out.append(f'<td class="num">{content}</td>' if cell.is_number else f"<td>{content}</td>")
         out.append("</tr>\n")
     out.append("  </tbody>\n</table>\n</div>\n")
-    return mark_safe("".join(out))  # noqa: S308 - every piece above is escaped  # nosec B308 B703
+    # Safe: every caption, label, cell text, link and sort key above went through escape();
+    # the rest is fixed markup (checked against the template it replaced, with <, & and ").
+    return mark_safe("".join(out))  # noqa: S308  # nosec B308 B703

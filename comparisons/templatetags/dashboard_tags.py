@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from django import template
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html_join
 
 from ..dashboard_views.tables import Table, table_html
 
@@ -22,14 +21,13 @@ def dashboard_table(context, table: Table, sortable: bool = False):
     )
 
 
-def _options(choices) -> str:
-    # Every value and label is escaped here; a select of 500 municipalities costs ~15 ms in the
-    # template language, a tenth of it this way.
-    return mark_safe(  # noqa: S308  # nosec B308 B703
-        "".join(
-            f'<option value="{escape(value)}"{" selected" if selected else ""}>{escape(label)}</option>'
-            for value, label, selected in choices
-        )
+def _options(choices):
+    # format_html_join escapes every value and label; a select of 500 municipalities costs
+    # ~15 ms as a template loop, a fraction of it this way.
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((value, " selected" if selected else "", label) for value, label, selected in choices),
     )
 
 
