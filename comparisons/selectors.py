@@ -170,23 +170,23 @@ def stored_scores_frame(*, network_id: int, period_id: int, indicator_ids: Itera
         frame["score"] = pd.to_numeric(frame["score"], errors="coerce").astype("float64")
         return frame
     table = Result._meta.db_table
-    # The scope's peer groups by a loose index scan, then one index probe per peer group and
-    # indicator (OFFSET 0 keeps the planner from a scan of the whole scope when its statistics
-    # are stale, as they are right after a full run). Identifiers come from the model.
+    groups = stored_peer_groups(network_id=network_id, period_id=period_id)
+    # One index probe per peer group and indicator (OFFSET 0 keeps the planner from a scan of the
+    # whole scope when its statistics are stale, as they are right after a full run).
     sql = (
-        "WITH RECURSIVE groups AS ("  # noqa: S608 - model table, values bound  # nosec B608
-        f"SELECT min(peer_group)::text AS name FROM {table} WHERE network_id = %(network)s AND period_id = %(period)s "
-        f"UNION ALL SELECT (SELECT min(peer_group) FROM {table} WHERE network_id = %(network)s "
-        "AND period_id = %(period)s AND peer_group > groups.name) FROM groups WHERE groups.name IS NOT NULL) "
-        "SELECT r.peer_group, r.group_key, string_agg(int8send(r.municipality_id::int8) "
+        "SELECT r.peer_group, r.group_key, string_agg(int8send(r.municipality_id::int8) "  # noqa: S608 - model table, values bound  # nosec B608
         "|| int8send(r.indicator_id::int8) || float8send(COALESCE(r.score, 'NaN'::float8)), ''::bytea) "
-        "FROM groups CROSS JOIN unnest(%(indicators)s::int8[]) AS i(id) CROSS JOIN LATERAL ("
-        f"SELECT peer_group, group_key, municipality_id, indicator_id, score FROM {table} "
-        "WHERE network_id = %(network)s AND period_id = %(period)s AND peer_group = groups.name "
-        "AND indicator_id = i.id OFFSET 0) r WHERE groups.name IS NOT NULL GROUP BY r.peer_group, r.group_key"
+        "FROM unnest(%(groups)s::text[]) AS g(name) CROSS JOIN unnest(%(indicators)s::int8[]) AS i(id) "
+        f"CROSS JOIN LATERAL (SELECT peer_group, group_key, municipality_id, indicator_id, score FROM {table} "
+        "WHERE network_id = %(network)s AND period_id = %(period)s AND peer_group = g.name "
+        "AND indicator_id = i.id OFFSET 0) r GROUP BY r.peer_group, r.group_key"
     )
     with connection.cursor() as cursor, psycopg.Cursor(cursor.cursor.connection) as binary:
-        binary.execute(sql, {"network": network_id, "period": period_id, "indicators": indicator_ids}, binary=True)
+        binary.execute(
+            sql,
+            {"network": network_id, "period": period_id, "groups": groups, "indicators": indicator_ids},
+            binary=True,
+        )
         groups = binary.fetchall()
     parts = [np.frombuffer(packed, dtype=_PACKED_SCORE) for _name, _key, packed in groups]
     rows = np.concatenate(parts) if parts else np.empty(0, dtype=_PACKED_SCORE)
