@@ -1,6 +1,6 @@
 """Server time of the staff submission form at many data items (issue 7's load test).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/helper_form \
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/benchlearning_bench \
         .venv/bin/python bench/form_page.py [--requests 20] [--profile]
 
 Needs a database `bench/run.py` built (network BENCH, e.g. `--municipalities 15 --indicators 200
@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/helper_form"
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/benchlearning_bench"
 
 
 def django_setup(url: str) -> None:
