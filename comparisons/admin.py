@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from .models import CompositeResult, PeerGroup, PeerGroupMember, RecomputeRun, Result
+from .models import CompositeResult, PeerGroup, PeerGroupMember, RecomputeRun
 
 
 class PeerGroupMemberInline(admin.TabularInline):
@@ -28,20 +28,8 @@ class RecomputeRunAdmin(admin.ModelAdmin):
         return False  # runs are requested by the portal and the recompute command
 
 
-@admin.register(Result)
-class ResultAdmin(admin.ModelAdmin):
-    """Read-only: results are written by the engine only."""
-
-    list_display = ["network", "period", "indicator", "peer_group", "municipality", "value", "rank", "n"]
-    list_filter = ["network", "peer_group"]
-    list_select_related = ["network", "period", "indicator", "municipality"]
-    search_fields = ["municipality__code", "indicator__code"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+# `Result` is not in the admin: Django 5.2 cannot register a model with a composite primary key.
+# Results are read on the dashboards, through the API and with `export_results`.
 
 
 @admin.register(CompositeResult)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import BooleanField, Case, F, Min, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -325,15 +325,14 @@ def indicator_series(*, scope: DashboardScope, indicator: Indicator, municipalit
         queryset = queryset.filter(municipality=municipality)
     else:
         # Every row of the network group carries the group's figures: one row a period is enough.
-        first_ids = (
+        first_member = (
             Result.objects.filter(
-                network=scope.network, indicator=indicator, peer_group=scope.peer_group, period_id__in=period_ids
+                network=scope.network, indicator=indicator, peer_group=scope.peer_group, period_id=OuterRef("period_id")
             )
-            .values("period_id")
-            .annotate(first=Min("id"))
-            .values("first")
+            .order_by("municipality_id")
+            .values("municipality_id")[:1]
         )
-        queryset = queryset.filter(pk__in=first_ids)
+        queryset = queryset.filter(municipality_id=Subquery(first_member))
     first: dict[int, Result] = {}
     for row in queryset.order_by("period__start", "municipality_id"):
         first.setdefault(row.period_id, row)

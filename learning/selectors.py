@@ -247,16 +247,18 @@ def learn_from_best(*, user, scope, indicator) -> LearnFromBest:
     improved = sorted((r for r in candidates if r.improved), key=lambda r: _improvement_key(r, direction))[
         :MOST_IMPROVED
     ]
-    shown = {r.pk for r in best} | {r.pk for r in improved}
+    # One row per municipality: the results are of one network, period, indicator and peer group.
+    shown = {r.municipality_id for r in best} | {r.municipality_id for r in improved}
     if not shown:
         return found
     rows = {
-        row.pk: row for row in results.filter(pk__in=shown).annotate(case_count=Subquery(counted[:1]), **annotations)
+        row.municipality_id: row
+        for row in results.filter(municipality_id__in=shown).annotate(case_count=Subquery(counted[:1]), **annotations)
     }
     for row in rows.values():
         row.municipality = municipalities[row.municipality_id]
-    best = [rows[r.pk] for r in best]
-    improved = [rows[r.pk] for r in improved]
+    best = [rows[r.municipality_id] for r in best]
+    improved = [rows[r.municipality_id] for r in improved]
     found.best = [_performer(r) for r in best]
     found.improved = [_performer(r) for r in improved]
     return found
