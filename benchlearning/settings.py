@@ -246,6 +246,8 @@ COMPARISON_NEAREST_K = envint("COMPARISON_NEAREST_K", 5)
 # Municipality attributes compared as `attr:NAME` peer groups; None: every attribute whose
 # values repeat (family group, size class), not ones unique per municipality (area, ISO code).
 COMPARISON_ATTRIBUTES: list[str] | None = None
+# Scopes (network/period) a `recompute --sync` computes at once; 0: one per core.
+RECOMPUTE_WORKERS = envint("RECOMPUTE_WORKERS", 0)
 # Three days before a round's deadline, its staff who have not submitted get a reminder (daily, 07:00).
 CELERY_BEAT_SCHEDULE["indicators-deadline-reminders"] = {
     "task": "indicators.tasks.deadline_reminders_send",

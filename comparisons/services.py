@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import datetime
 import logging
+import os
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -872,6 +875,42 @@ def _finish(run: RecomputeRun, *, status: str, started: float, rows: int = 0, er
         run.error = error
         run.progress = 100 if status == RecomputeRun.Status.DONE else run.progress
         run.save(update_fields=["status", "finished_at", "duration", "rows_written", "error", "progress"])
+
+
+Item = TypeVar("Item")
+Outcome = TypeVar("Outcome")
+
+
+def recompute_workers() -> int:
+    """How many scopes a wide recompute computes at once: `RECOMPUTE_WORKERS`, or the cores."""
+    return max(1, settings.RECOMPUTE_WORKERS or os.cpu_count() or 1)
+
+
+def scopes_in_parallel(
+    work: Callable[[Item], Outcome], items: Iterable[Item], *, workers: int | None = None
+) -> list[Outcome]:
+    """``work(item)`` for every item, up to ``workers`` at once; the outcomes in the items' order.
+
+    For wide recomputes (the `recompute` command; the nightly run gets the same from Celery's
+    worker processes): scopes are independent, one transaction each, and a run is mostly
+    PostgreSQL storing rows, so two scopes keep two server processes busy where one leaves a core
+    idle. Each thread has its own connection, closed when it is done. One at a time with one
+    worker, on SQLite (a single writer) and inside a transaction (other connections would not see
+    its uncommitted rows). An exception in ``work`` is raised here, after the others finished.
+    """
+    items = list(items)
+    workers = min(workers or recompute_workers(), len(items))
+    if workers <= 1 or connection.vendor != "postgresql" or connection.in_atomic_block:
+        return [work(item) for item in items]
+
+    def run(item: Item) -> Outcome:
+        try:
+            return work(item)
+        finally:
+            connection.close()  # this thread's own connection
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="recompute") as pool:
+        return list(pool.map(run, items))
 
 
 def recompute_scopes(*, network: Network | None = None, period: Period | None = None) -> list[tuple[Network, Period]]:

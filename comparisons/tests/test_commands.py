@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
+from unittest.mock import patch
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from comparisons.management.commands.export_results import COLUMNS
 from comparisons.models import PeerGroup, RecomputeRun, Result
+from comparisons.services import recompute_run_execute
 
 from .factories import indicator_create, submissions_create
 
@@ -136,3 +140,52 @@ def test_import_peer_groups_is_all_or_nothing_with_line_numbers(world, tmp_path)
     assert "line 4: group is empty" in err.getvalue()
     assert "line 5:" in err.getvalue() and "line 2" in err.getvalue()
     assert not PeerGroup.objects.exists()
+
+
+def _stored_rows() -> list[tuple]:
+    fields = [f.attname for f in Result._meta.concrete_fields if f.attname != "computed_at"]
+    return sorted(Result.objects.values_list(*fields))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recompute_sync_computes_scopes_at_once_and_stores_what_one_at_a_time_stores(world, settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("scopes run at once on PostgreSQL only; SQLite has a single writer")
+    indicator_create(code="X", formula="A / 3", networks=[world.network, world.other_network])
+    for period, shift in (("2023", 0), ("2024", 1), ("2025", 2)):
+        submissions_create(
+            network=world.network, period=period, values={world.a: {"A": 1 + shift}, world.b: {"A": 5 - shift}}
+        )
+        submissions_create(network=world.other_network, period=period, values={world.c: {"A": 2 * shift}})
+    settings.RECOMPUTE_WORKERS = 1
+    call_command("recompute", "--sync", stdout=io.StringIO())
+    one_at_a_time = _stored_rows()
+
+    threads: set[str] = set()
+    execute = recompute_run_execute
+
+    def execute_noting_the_thread(**kwargs):
+        threads.add(threading.current_thread().name)
+        return execute(**kwargs)
+
+    settings.RECOMPUTE_WORKERS = 3
+    out = io.StringIO()
+    with patch("comparisons.management.commands.recompute.recompute_run_execute", execute_noting_the_thread):
+        call_command("recompute", "--sync", stdout=out)
+
+    # Six scopes, three workers: more than one thread computed, none of them the caller's.
+    assert len(threads) >= 2 and all(name.startswith("recompute") for name in threads)
+    # Reported in the scopes' order, every run done; the rows are those of one run at a time.
+    reported = [line.split(":")[0] for line in out.getvalue().splitlines()]
+    assert reported == ["T 2023", "T 2024", "T 2025", "U 2023", "U 2024", "U 2025"]
+    assert set(RecomputeRun.objects.values_list("status", flat=True)) == {RecomputeRun.Status.DONE}
+    assert len(one_at_a_time) > 0
+    assert _stored_rows() == one_at_a_time
+
+
+def test_recompute_inside_a_transaction_computes_one_scope_after_another(computed, settings):
+    # The test's own transaction holds the data: other connections would not see it.
+    settings.RECOMPUTE_WORKERS = 4
+    with patch("comparisons.services.ThreadPoolExecutor", side_effect=AssertionError("no threads")):
+        call_command("recompute", "--sync", stdout=io.StringIO())
+    assert Result.objects.filter(network__code="T").exists()

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, no_translations
 
-from comparisons.services import recompute_request, recompute_run_execute, recompute_scopes
+from comparisons.models import RecomputeRun
+from comparisons.services import recompute_request, recompute_run_execute, recompute_scopes, scopes_in_parallel
 from indicators.models import Period
 from networks.models import Network
 
@@ -33,22 +34,30 @@ class Command(BaseCommand):
         if not scopes:
             self.stdout.write("nothing to recompute: no reporting round matches")
             return
-        failed = 0
+        runs = []
         for scope_network, scope_period in scopes:
-            label = f"{scope_network.code} {scope_period.label}"
             run = recompute_request(
                 network=scope_network, period=scope_period, reason="recompute command", enqueue=not sync
             )
+            runs.append((f"{scope_network.code} {scope_period.label}", run))
             if not sync:
-                self.stdout.write(f"{label}: run {run.pk} queued")
-                continue
+                self.stdout.write(f"{runs[-1][0]}: run {run.pk} queued")
+        if not sync:
+            return
+
+        def execute(labelled: tuple[str, RecomputeRun]) -> tuple[RecomputeRun | None, Exception | None]:
             try:
-                done = recompute_run_execute(run_id=run.pk)
+                return recompute_run_execute(run_id=labelled[1].pk), None
             except Exception as exc:  # reported per scope; the other scopes still run
+                return None, exc
+
+        # Several scopes at once on PostgreSQL (RECOMPUTE_WORKERS); reported in the scopes' order.
+        failed = 0
+        for (label, run), (done, error) in zip(runs, scopes_in_parallel(execute, runs), strict=True):
+            if error is not None:
                 failed += 1
-                self.stderr.write(f"{label}: run {run.pk} failed: {exc}")
-                continue
-            if done is not None:
+                self.stderr.write(f"{label}: run {run.pk} failed: {error}")
+            elif done is not None:
                 self.stdout.write(
                     f"{label}: run {done.pk} {done.status}, {done.rows_written} rows in {done.duration:.2f} s"
                 )
