@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import BooleanField, Case, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import BooleanField, Case, F, Min, Q, QuerySet, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -313,30 +313,34 @@ def indicator_rows(*, scope: DashboardScope, indicator: Indicator) -> list[Ranke
 
 def indicator_series(*, scope: DashboardScope, indicator: Indicator, municipality: Municipality | None) -> list[Result]:
     """One row per visible period: the municipality's own (with its group's median and
-    quartiles), or without a municipality any row of the network group (for the median)."""
+    quartiles), or without a municipality the network group's median and quartiles."""
     if scope.round is None or (municipality is None and scope.peer_group != "network"):
         # Without a municipality only the network group is one group in every period.
         return []
     period_ids = scope.visible_period_ids()
-    queryset = Result.objects.filter(
+    results = Result.objects.filter(
         network=scope.network, indicator=indicator, peer_group=scope.peer_group, period_id__in=period_ids
-    ).select_related("period")
+    )
     if municipality is not None:
-        queryset = queryset.filter(municipality=municipality)
-    else:
-        # Every row of the network group carries the group's figures: one row a period is enough.
-        first_member = (
-            Result.objects.filter(
-                network=scope.network, indicator=indicator, peer_group=scope.peer_group, period_id=OuterRef("period_id")
-            )
-            .order_by("municipality_id")
-            .values("municipality_id")[:1]
+        rows = results.filter(municipality=municipality).select_related("period")
+        return sorted(rows, key=lambda row: row.period.start)
+    # Every row of the network group carries the group's figures (the same on each): one
+    # aggregate row a period, its period from the scope's rounds.
+    periods = {round_.period_id: round_.period for round_, _seen in scope.rounds}
+    figures = results.values("period_id").annotate(median=Min("median"), q1=Min("q1"), q3=Min("q3")).order_by()
+    series = [
+        Result(
+            network=scope.network,
+            period=periods[row["period_id"]],
+            indicator=indicator,
+            peer_group=scope.peer_group,
+            median=row["median"],
+            q1=row["q1"],
+            q3=row["q3"],
         )
-        queryset = queryset.filter(municipality_id=Subquery(first_member))
-    first: dict[int, Result] = {}
-    for row in queryset.order_by("period__start", "municipality_id"):
-        first.setdefault(row.period_id, row)
-    return list(first.values())
+        for row in figures
+    ]
+    return sorted(series, key=lambda row: row.period.start)
 
 
 def reporting_ids(*, scope: DashboardScope) -> set[int]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
 
 import pytest
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 from django.utils import translation
 
-from comparisons.models import RecomputeRun
+from comparisons.models import RecomputeRun, Result
 from conftest import PERSONAS
 from indicators.models import Round
 from networks.models import Network
@@ -336,3 +337,19 @@ def test_series_without_a_municipality_only_for_the_network_group(world, data):
     html = html_of(client.get(pages(world)["indicator"], {"period": "2024", "peer": "region"}))
     assert 'id="table-ranking"' in html
     assert 'id="table-series"' not in html  # partitions differ per municipality: no single median line
+
+
+def test_series_without_a_municipality_shows_each_periods_network_median_and_quartiles(world, data):
+    html = html_of(world.client("anonymous").get(pages(world)["indicator"], {"period": "2024"}))
+    traces = {trace["name"]: trace for trace in chart_figures(html)["chart-series"]["data"]}
+    median = traces["Mediāna"]
+    assert median["x"] == ["2023", "2024"]  # the published periods, oldest first
+    # Independently: the median and quartiles of the network's SOC values of each period.
+    for label, shown, upper in zip(median["x"], median["y"], traces["Augšējā kvartile"]["y"], strict=True):
+        values = sorted(
+            Result.objects.filter(
+                network=world.network, period__label=label, indicator__code="SOC", peer_group="network"
+            ).values_list("value", flat=True)
+        )
+        assert shown == pytest.approx(statistics.median(values))
+        assert upper == pytest.approx(statistics.quantiles(values, n=4, method="inclusive")[2])
