@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import datetime
 import logging
+import math
 import os
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -24,10 +26,10 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from psycopg.copy import QueuedLibpqWriter
+from psycopg.copy import LibpqWriter, QueuedLibpqWriter
 
 from indicators.models import Indicator, NetworkIndicator, Period, Submission
 from networks.models import Municipality, Network
@@ -38,6 +40,7 @@ from . import engine, peer_groups
 from .models import CompositeResult, Neighbour, PeerGroup, PeerGroupMember, RecomputeRun, Result, ScopeLock
 from .selectors import (
     SCORE_COLUMNS,
+    approved_submissions_frame,
     approved_values_frame,
     deduplicate_values,
     evaluate_indicators,
@@ -45,7 +48,7 @@ from .selectors import (
     network_indicators,
     previous_period,
     stored_peer_groups,
-    stored_scores_frame,
+    stored_scores_reading,
     wide_items,
 )
 
@@ -224,7 +227,12 @@ class _Scope:
         scores = scores.rename(columns={"municipality_id": "municipality", "indicator_id": "indicator"})
         scores["period"] = self.period.pk
         scores["score"] = pd.to_numeric(scores["score"], errors="coerce").astype("float64")
-        scores["indicator"] = scores["indicator"].astype(str)
+        # The engine keys indicators by text. Each id is formatted once and the column is plain
+        # objects: `astype(str)` and the engine's lookups on pandas' string dtype cost more than
+        # the rest of the composite on a scope's ~50,000 scores.
+        positions, indicator_ids = pd.factorize(scores["indicator"])
+        texts = np.array([str(indicator_id) for indicator_id in indicator_ids], dtype=object)
+        scores["indicator"] = pd.Series(texts[positions], index=scores.index, dtype=object)
         # A municipality's index is one row per peer group; nearest:K has one group per focal.
         return engine.compute_composite(scores, {str(key): value for key, value in self.weights.items()})
 
@@ -245,9 +253,16 @@ def _scope_prepare(
     previous = previous_period(period)
     period_ids = [period.pk] + ([previous.pk] if previous else [])
     approved = Submission.objects.filter(status=Submission.Status.APPROVED, round__period_id__in=period_ids)
-    reporting = list(approved.values_list("round__network_id", "round__period_id", "municipality_id"))
-    network_ids = {m for n, p, m in reporting if n == network.pk and p == period.pk}
-    all_ids = {m for _n, p, m in reporting if p == period.pk}
+    # Read once: who reports (the populations) and, for the values, each submission's scope.
+    submissions = approved_submissions_frame(period_ids=period_ids)
+    reporting = submissions[["network_id", "period_id", "municipality_id"]].itertuples(index=False, name=None)
+    network_ids: set[int] = set()
+    all_ids: set[int] = set()
+    for network_id, period_id, municipality_id in reporting:
+        if period_id == period.pk:
+            all_ids.add(municipality_id)
+            if network_id == network.pk:
+                network_ids.add(municipality_id)
     municipalities = _municipality_frame(approved.filter(round__period_id=period.pk).values("municipality_id"))
     names = list(
         peer_group_names
@@ -263,16 +278,10 @@ def _scope_prepare(
     codes: set[str] = set(nearest_context_items())
     for indicator in indicators:
         codes |= indicator_formula(indicator).codes
-    values = deduplicate_values(approved_values_frame(period_ids=period_ids, item_codes=codes), network_id=network.pk)
+    values = deduplicate_values(
+        approved_values_frame(period_ids=period_ids, item_codes=codes, submissions=submissions), network_id=network.pk
+    )
     report(10)
-
-    wide = wide_items(values, period.pk).reindex(sorted(all_ids))
-    long = evaluate_indicators(wide, indicators)
-    before = None
-    if previous is not None:
-        before_wide = wide_items(values, previous.pk).reindex(sorted(network_ids))
-        before = evaluate_indicators(before_wide, indicators)
-    polarity = {indicator.pk: indicator.polarity for indicator in indicators}
 
     custom: dict[str, set[int]] = {}
     for name, municipality_id in PeerGroup.objects.filter(
@@ -280,28 +289,44 @@ def _scope_prepare(
     ).values_list("name", "members__municipality_id"):
         if municipality_id is not None:
             custom.setdefault(name, set()).add(municipality_id)
-    neighbours: dict[int, list[int]] = {}
-    neighbour_rows: list[tuple[int, int, int, dict]] = []
     nearest_group = next((n for n in names if n.startswith("nearest:")), None)
     stored_neighbours = (
         _stored_neighbours(network, period, nearest_group) if nearest_group and reuse_neighbours else None
     )
-    if stored_neighbours:
-        # An incremental run keeps the last full run's neighbours: a change of a context item
-        # triggers a full run (triggers.results_stale), so they are still right.
-        neighbours = stored_neighbours
-    elif nearest_group:
-        context = peer_groups.context_frame(
-            municipalities=municipalities, wide_items=wide, variables=nearest_context_items()
-        )
-        neighbours, shares = peer_groups.nearest(context, focal_ids=network_ids, k=int(nearest_group.split(":")[1]))
-        for focal_id, near in neighbours.items():
-            for position, other in enumerate(near, start=1):
-                neighbour_rows.append((focal_id, other, position, shares[(focal_id, other)]))
+    weights = _index_weights(network) if composite else None
+    others = sorted(set(weights or ()) - {indicator.pk for indicator in indicators})
 
-    members = []
-    for step, name in enumerate(names, start=1):
-        members.append(
+    # The last read, the kept scores of an incremental run, is sent before the values are
+    # evaluated and the groups built: the server reads while Python computes (no query below).
+    with (
+        stored_scores_reading(network_id=network.pk, period_id=period.pk, indicator_ids=others)
+        if others
+        else nullcontext(lambda: None)
+    ) as kept:
+        wide = wide_items(values, period.pk).reindex(sorted(all_ids))
+        long = evaluate_indicators(wide, indicators)
+        before = None
+        if previous is not None:
+            before_wide = wide_items(values, previous.pk).reindex(sorted(network_ids))
+            before = evaluate_indicators(before_wide, indicators)
+        polarity = {indicator.pk: indicator.polarity for indicator in indicators}
+
+        neighbours: dict[int, list[int]] = {}
+        neighbour_rows: list[tuple[int, int, int, dict]] = []
+        if stored_neighbours:
+            # An incremental run keeps the last full run's neighbours: a change of a context item
+            # triggers a full run (triggers.results_stale), so they are still right.
+            neighbours = stored_neighbours
+        elif nearest_group:
+            context = peer_groups.context_frame(
+                municipalities=municipalities, wide_items=wide, variables=nearest_context_items()
+            )
+            neighbours, shares = peer_groups.nearest(context, focal_ids=network_ids, k=int(nearest_group.split(":")[1]))
+            for focal_id, near in neighbours.items():
+                for position, other in enumerate(near, start=1):
+                    neighbour_rows.append((focal_id, other, position, shares[(focal_id, other)]))
+
+        members = [
             (
                 name,
                 peer_groups.membership(
@@ -314,9 +339,11 @@ def _scope_prepare(
                     neighbours=neighbours if name == nearest_group else None,
                 ),
             )
-        )
-        report(10 + int(30 * step / len(names)))
-    scope = _Scope(
+            for name in names
+        ]
+        kept_scores = kept()
+    report(40)
+    return _Scope(
         network=network,
         period=period,
         previous=previous,
@@ -329,22 +356,20 @@ def _scope_prepare(
         polarity=polarity,
         neighbour_rows=neighbour_rows,
         nearest_group=nearest_group,
+        weights=weights,
+        kept=kept_scores,
     )
-    if composite:
-        weights = {
-            indicator_id: float(weight)
-            for indicator_id, weight in NetworkIndicator.objects.filter(
-                network=network, indicator__in_index=True
-            ).values_list("indicator_id", "indicator__weight")
-        }
-        if weights and sum(weights.values()) > 0:
-            scope.weights = weights
-            others = set(weights) - {indicator.pk for indicator in indicators}
-            if others:
-                scope.kept = stored_scores_frame(
-                    network_id=network.pk, period_id=period.pk, indicator_ids=sorted(others)
-                )
-    return scope
+
+
+def _index_weights(network: Network) -> dict[int, float] | None:
+    """The weights of the network's index indicators; None when there is no index to compute."""
+    weights = {
+        indicator_id: float(weight)
+        for indicator_id, weight in NetworkIndicator.objects.filter(
+            network=network, indicator__in_index=True
+        ).values_list("indicator_id", "indicator__weight")
+    }
+    return weights if weights and sum(weights.values()) > 0 else None
 
 
 def _stored_neighbours(network: Network, period: Period, peer_group: str) -> dict[int, list[int]]:
@@ -535,7 +560,7 @@ def _copy_types(model, names: Sequence[str]) -> tuple[list, list[str]]:
     return model_fields, types
 
 
-def _copy_frames(model, frames: Iterable[pd.DataFrame], columns: Sequence[str]) -> int:
+def _copy_frames(model, frames: Iterable[pd.DataFrame], columns: Sequence[str], queued: bool = True) -> int:
     """PostgreSQL fast path: the frames in one binary COPY, inside the current transaction.
 
     Binary, because formatting millions of floats as text costs more than the rest of a run;
@@ -543,6 +568,10 @@ def _copy_frames(model, frames: Iterable[pd.DataFrame], columns: Sequence[str]) 
     (`_copy_data`) and sent by psycopg's writer thread, so the server stores one batch while
     the next is computed (the frames may be a generator; it must not query the database: the
     connection is busy with the COPY). Frames with a JSON column go row by row through psycopg.
+
+    ``queued=False``: sent by this thread as it is built, for a single frame — there is no next
+    one to compute meanwhile, and the writer thread would wait for the GIL while this thread
+    computes whatever follows (the generator's tail), delaying the server by milliseconds.
     """
     model_fields, types = _copy_types(model, list(columns))
     table = connection.ops.quote_name(model._meta.db_table)
@@ -561,7 +590,8 @@ def _copy_frames(model, frames: Iterable[pd.DataFrame], columns: Sequence[str]) 
                         copy.write_row(row)
                     written += len(frame)
             return written
-        with cursor.cursor.copy(statement, writer=QueuedLibpqWriter(cursor.cursor)) as copy:
+        writer = QueuedLibpqWriter(cursor.cursor) if queued else LibpqWriter(cursor.cursor)
+        with cursor.cursor.copy(statement, writer=writer) as copy:
             copy.write(_COPY_SIGNATURE)
             for frame in frames:
                 for chunk in _copy_data(
@@ -573,15 +603,18 @@ def _copy_frames(model, frames: Iterable[pd.DataFrame], columns: Sequence[str]) 
     return written
 
 
-def _insert(model, frames: pd.DataFrame | Iterable[pd.DataFrame], columns: Sequence[str] | None = None) -> int:
+def _insert(
+    model, frames: pd.DataFrame | Iterable[pd.DataFrame], columns: Sequence[str] | None = None, queued: bool = True
+) -> int:
     """Bulk-write a frame, or frames with ``columns`` (columns = field attnames): COPY on
-    PostgreSQL, bulk_create elsewhere. Returns the number of rows written."""
+    PostgreSQL, bulk_create elsewhere. Returns the number of rows written. ``queued``: see
+    `_copy_frames` (a single frame given as a DataFrame is never queued)."""
     if isinstance(frames, pd.DataFrame):
         if frames.empty:
             return 0
-        columns, frames = list(frames.columns), [frames]
+        columns, frames, queued = list(frames.columns), [frames], False
     if connection.vendor == "postgresql":
-        return _copy_frames(model, frames, list(columns))
+        return _copy_frames(model, frames, list(columns), queued=queued)
     written = 0
     for frame in frames:
         plain = frame.astype(object).where(frame.notna(), None)
@@ -609,23 +642,24 @@ def _replace_composite_and_neighbours(
 ) -> int:
     written = 0
     if computed.composite is not None:
-        CompositeResult.objects.filter(network=network, period=period).delete()
         composite = computed.composite
-        written += _insert(
-            CompositeResult,
-            pd.DataFrame(
-                {
-                    "network_id": network.pk,
-                    "period_id": period.pk,
-                    "peer_group": composite["peer_group"].astype(str),
-                    "group_key": composite["group_key"].astype(str),
-                    "municipality_id": composite["municipality"].astype("int64"),
-                    "index_value": composite["index_value"].astype("float64"),
-                    "coverage": composite["coverage"].astype("float64"),
-                    "computed_at": now,
-                }
-            ),
+        rows = pd.DataFrame(
+            {
+                "network_id": network.pk,
+                "period_id": period.pk,
+                "peer_group": composite["peer_group"].astype(str),
+                "group_key": composite["group_key"].astype(str),
+                "municipality_id": composite["municipality"].astype("int64"),
+                "index_value": composite["index_value"].astype("float64"),
+                "coverage": composite["coverage"].astype("float64"),
+                "computed_at": now,
+            }
         )
+        if indicator_ids is None:
+            CompositeResult.objects.filter(network=network, period=period).delete()
+        else:
+            rows = _composite_changes_only(network, period, rows)
+        written += _insert(CompositeResult, rows)
     elif indicator_ids is None:
         CompositeResult.objects.filter(network=network, period=period).delete()
     if indicator_ids is None and computed.nearest_group:
@@ -638,6 +672,58 @@ def _replace_composite_and_neighbours(
         neighbours.insert(0, "network_id", network.pk)
         _insert(Neighbour, neighbours)
     return written
+
+
+def _composite_changes_only(network: Network, period: Period, rows: pd.DataFrame) -> pd.DataFrame:
+    """The composite rows of an incremental run that differ from the stored ones; the stored
+    rows they replace, and those no longer computed, are deleted.
+
+    A change of one value moves one municipality's index in most runs (a score is scaled between
+    the group's best and worst, which rarely move), so rewriting the scope's thousands of
+    unchanged rows cost more than the rest of the composite. An unchanged row keeps its
+    ``computed_at`` (when its index last changed). Equal means the same group key and
+    bit-identical figures (`_same_float`).
+    """
+    stored = {
+        (peer_group, municipality_id): (group_key, index_value, coverage)
+        for peer_group, municipality_id, group_key, index_value, coverage in CompositeResult.objects.filter(
+            network=network, period=period
+        ).values_list("peer_group", "municipality_id", "group_key", "index_value", "coverage")
+    }
+    changed = np.zeros(len(rows), dtype=bool)
+    replaced: list[tuple[str, int]] = []
+    for position, (peer_group, municipality_id, group_key, index_value, coverage) in enumerate(
+        zip(
+            rows["peer_group"].tolist(),
+            rows["municipality_id"].tolist(),
+            rows["group_key"].tolist(),
+            rows["index_value"].tolist(),
+            rows["coverage"].tolist(),
+            strict=True,
+        )
+    ):
+        old = stored.pop((peer_group, municipality_id), None)
+        if old is None:
+            changed[position] = True
+        elif old[0] != group_key or not _same_float(old[1], index_value) or not _same_float(old[2], coverage):
+            changed[position] = True
+            replaced.append((peer_group, municipality_id))
+    stale: dict[str, list[int]] = {}
+    for peer_group, municipality_id in [*replaced, *stored]:  # what is left in `stored`: gone
+        stale.setdefault(peer_group, []).append(municipality_id)
+    if stale:
+        condition = Q()
+        for peer_group, municipality_ids in stale.items():
+            condition |= Q(peer_group=peer_group, municipality_id__in=municipality_ids)
+        CompositeResult.objects.filter(condition, network=network, period=period).delete()
+    return rows[changed]
+
+
+def _same_float(old: float | None, new: float) -> bool:
+    """Bit-identical as stored: both NULL (None / NaN), or equal with the same sign (0.0, -0.0)."""
+    if old is None or math.isnan(old):
+        return math.isnan(new)
+    return old == new and math.copysign(1.0, old) == math.copysign(1.0, new)
 
 
 def _asynchronous_commit() -> None:
@@ -696,23 +782,30 @@ def results_recompute(
         reuse_neighbours=indicator_ids is not None,
         progress=progress,
     )
+    indicator_batches = scope.batches()
     scores: list[pd.DataFrame] = []
+    composite_frame: pd.DataFrame | None = None
     with transaction.atomic():
         now = timezone.now()
         _asynchronous_commit()
         _delete_old_results(network, period, indicator_ids, peer_group_names)
 
         def batches() -> Iterable[pd.DataFrame]:
-            for batch in scope.batches():
+            nonlocal composite_frame
+            for batch in indicator_batches:
                 stored = scope.figures(batch)
                 if scope.weights:
                     scores.append(scope.composite_rows(stored))
                 yield _result_frame(network, period, stored, now)
+            # Asked for after the last batch went to the COPY: the composite is computed while
+            # the server still stores those rows (a small run's write takes as long as this).
+            if composite:
+                composite_frame = scope.composite(scores)
 
-        written = _insert(Result, batches(), columns=RESULT_FIELDS)
+        written = _insert(Result, batches(), columns=RESULT_FIELDS, queued=len(indicator_batches) > 1)
         computed = ScopeResults(
             results=pd.DataFrame(),
-            composite=scope.composite(scores) if composite else None,
+            composite=composite_frame,
             neighbours=scope.neighbour_rows,
             peer_groups=scope.names,
             nearest_group=scope.nearest_group,
@@ -750,8 +843,7 @@ def recompute_request(
     ids = None if indicator_ids is None else sorted(set(indicator_ids))
     with transaction.atomic():
         # Requests of one scope queue on its lock row: the second sees the first's pending run.
-        lock, _created = ScopeLock.objects.get_or_create(network=network, period=period)
-        ScopeLock.objects.select_for_update().filter(pk=lock.pk).first()
+        _scope_lock(network_id=network.pk, period_id=period.pk)
         for _attempt in range(3):
             pending = (
                 RecomputeRun.objects.select_for_update()
@@ -777,6 +869,17 @@ def recompute_request(
                 _enqueue(run.pk)
             return run
     raise RuntimeError("could not create or find the pending recompute run")
+
+
+def _scope_lock(*, network_id: int, period_id: int) -> ScopeLock:
+    """The scope's lock row, locked until the end of the transaction; created the first time
+    (one query when it exists, as it does after a scope's first run)."""
+    scope = {"network_id": network_id, "period_id": period_id}
+    lock = ScopeLock.objects.select_for_update().filter(**scope).first()
+    if lock is None:
+        ScopeLock.objects.get_or_create(**scope)  # two first requests: one creates, one finds it
+        lock = ScopeLock.objects.select_for_update().get(**scope)
+    return lock
 
 
 def _enqueue(run_id: int) -> None:
@@ -828,9 +931,14 @@ def recompute_run_execute(*, run_id: int) -> RecomputeRun | None:
         return None
     with transaction.atomic():
         # Always the scope's lock row first, then the run (as recompute_request): no deadlock.
-        lock, _created = ScopeLock.objects.get_or_create(**scope)
-        lock = ScopeLock.objects.select_for_update().get(pk=lock.pk)
-        run = RecomputeRun.objects.select_for_update().filter(pk=run_id).first()
+        lock = _scope_lock(**scope)
+        # The network and period come along for the computation; only the run's row is locked.
+        run = (
+            RecomputeRun.objects.select_for_update(of=("self",))
+            .select_related("network", "period")
+            .filter(pk=run_id)
+            .first()
+        )
         if run is None or run.status == RecomputeRun.Status.DONE:
             return None
         now = timezone.now()

@@ -45,6 +45,8 @@ def results_stale_network(*, network_id: int, period_id: int | None = None, reas
 
 
 def _request_for_round(round_id: int, item_ids: list[int] | None) -> None:
+    from django.db.models import Q
+
     from indicators.models import DataItem, Indicator, Round
 
     from .selectors import next_periods
@@ -60,10 +62,12 @@ def _request_for_round(round_id: int, item_ids: list[int] | None) -> None:
             indicator_ids = None  # the neighbours themselves may change
         else:
             indicator_ids = sorted(
-                set(Indicator.objects.filter(items__in=item_ids).values_list("pk", flat=True))
-                # An indicator without a formula is the data item of the same code.
-                | set(Indicator.objects.filter(code__in=codes, formula="").values_list("pk", flat=True))
-                | set(Indicator.objects.filter(formula__in=codes).values_list("pk", flat=True))
+                set(
+                    Indicator.objects.filter(
+                        # An indicator without a formula is the data item of the same code.
+                        Q(items__in=item_ids) | Q(code__in=codes, formula="") | Q(formula__in=codes)
+                    ).values_list("pk", flat=True)
+                )
             )
             if not indicator_ids:
                 return
@@ -72,11 +76,11 @@ def _request_for_round(round_id: int, item_ids: list[int] | None) -> None:
     if indicator_ids is not None:
         others = others.filter(network__indicators__in=indicator_ids).distinct()
     scopes += [(other.network, round_.period) for other in others]
-    for following in next_periods(round_.period):
-        scopes += [
-            (later.network, following)
-            for later in Round.objects.filter(period=following, network=round_.network).select_related("network")
-        ]
+    following = Round.objects.filter(period__in=next_periods(round_.period), network=round_.network)
+    scopes += [
+        (later.network, later.period)
+        for later in following.select_related("network", "period").order_by("period__start", "-period__end")
+    ]
     reason = "values changed"
     for network, period in scopes:
         recompute_request(network=network, period=period, indicator_ids=indicator_ids, reason=reason)

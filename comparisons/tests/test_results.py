@@ -258,3 +258,32 @@ def test_an_incremental_run_keeps_the_full_runs_neighbours(world, five, settings
     # A full run (as a change of a context item triggers) finds the new nearest.
     results_recompute(network=world.network, period=_period("2024"))
     assert list(Neighbour.objects.filter(municipality=x).values_list("neighbour__code", flat=True)) == [members[4].code]
+
+
+def test_an_incremental_run_rewrites_only_the_composite_rows_that_change(world):
+    c = MunicipalityFactory(code="LVX000009", region="Zemgale")
+    MembershipFactory(network=world.network, municipality=c)
+    x = indicator_create(code="X", networks=[world.network], in_index=True, weight=2)
+    indicator_create(code="Y", networks=[world.network], in_index=True, weight=1)
+    submissions = submissions_create(
+        network=world.network,
+        period="2024",
+        values={world.a: {"X": 10, "Y": 1}, world.b: {"X": 20, "Y": 2}, c: {"X": 15, "Y": 3}},
+    )
+    results_recompute(network=world.network, period=_period("2024"))
+    before = {(row.peer_group, row.municipality_id): row.pk for row in CompositeResult.objects.all()}
+    submissions[c].values.filter(item__code="X").update(number=16)  # between A and B: only C's score moves
+    results_recompute(network=world.network, period=_period("2024"), indicator_ids=[x.pk])
+    after = {(row.peer_group, row.municipality_id): row for row in CompositeResult.objects.all()}
+    assert after.keys() == before.keys()
+    rewritten = {key for key, row in after.items() if row.pk != before[key]}
+    assert ("network", c.pk) in rewritten
+    assert {municipality for _group, municipality in rewritten} == {c.pk}
+    # What the incremental run left is what a full run stores.
+    incremental = {key: (row.group_key, row.index_value, row.coverage) for key, row in after.items()}
+    results_recompute(network=world.network, period=_period("2024"))
+    full = {
+        (row.peer_group, row.municipality_id): (row.group_key, row.index_value, row.coverage)
+        for row in CompositeResult.objects.all()
+    }
+    assert incremental == full
