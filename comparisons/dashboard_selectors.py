@@ -387,7 +387,7 @@ def _visible(queryset, *, user):
     networks (members, coordinators; administrators everything). Annotates ``published``.
 
     The rounds are few (networks x periods): they are read first and become plain conditions
-    on the rows' network and period, which the results' unique index serves — a correlated
+    on the rows' network and period, which the results' primary key serves — a correlated
     subquery per row cost seconds at a million rows.
     """
     member_networks = permissions.results_member_network_ids(user)

@@ -141,7 +141,7 @@ def stored_peer_groups_of(*, network_id: int, period_ids: list[int]) -> set[tupl
     """(period, peer group) pairs with stored results, in one query.
 
     `SELECT DISTINCT` would read every stored row of the network (a million at scale); this
-    walks the unique index (network, period, peer group, …) from one peer group to the next —
+    walks the primary key (network, period, peer group, …) from one peer group to the next —
     a few index probes per period, on PostgreSQL and SQLite alike.
     """
     if not period_ids:

@@ -630,7 +630,7 @@ def _delete_old_results(network: Network, period: Period, indicator_ids, peer_gr
     if indicator_ids is not None:
         old = old.filter(indicator_id__in=list(indicator_ids))
         if peer_group_names is None:
-            # Naming the groups lets the delete probe the unique index instead of reading the scope.
+            # Naming the groups lets the delete probe the primary key instead of reading the scope.
             peer_group_names = stored_peer_groups(network_id=network.pk, period_id=period.pk)
     if peer_group_names is not None:
         old = old.filter(peer_group__in=list(peer_group_names))

@@ -43,7 +43,7 @@ _BY_CODE = {
 
 
 def _filter(queryset, params, names: list[str]):
-    """Filter by codes, resolved to ids first: the rows are then read along their unique index
+    """Filter by codes, resolved to ids first: the rows are then read along their key index
     instead of joined to four tables before the page is cut (measured: 0.6 s -> a few ms)."""
     for param in names:
         value = params.get(param, "").strip()
@@ -88,7 +88,7 @@ class ResultList(generics.ListAPIView):
         )
         queryset = _filter(queryset, params, ["network", "period", "indicator", "municipality"])
         queryset = queryset.filter(peer_group=params.get("peer_group", "").strip() or "network")
-        # The order of the results' unique index (network, period, peer group, indicator,
+        # The order of the results' primary key (network, period, peer group, indicator,
         # municipality): a page is read straight from it, without sorting a million rows.
         return queryset.order_by("network_id", "period_id", "indicator_id", "municipality_id")
 
