@@ -62,9 +62,11 @@ serve: compilemessages
 test: install-dev compilemessages
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The worker keeps its database connections between tasks: a new one costs an incremental
+# recompute ~25 ms (bench/run.py).
 worker: install
 	@test -n "$$CELERY_BROKER_URL" || { echo "Set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0) for a worker" >&2; exit 1; }
-	$(BIN)/celery -A benchlearning worker --beat --loglevel=INFO --concurrency=2
+	DB_CONN_MAX_AGE=$${DB_CONN_MAX_AGE:-60} $(BIN)/celery -A benchlearning worker --beat --loglevel=INFO --concurrency=2
 
 lint: install-dev
 	$(BIN)/ruff check .
