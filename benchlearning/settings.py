@@ -140,7 +140,7 @@ DATABASES = {
     "default": dj_database_url.parse(
         envstr("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=envint("DB_CONN_MAX_AGE", 0),
-        conn_health_checks=True,  # a kept connection is checked before reuse (after a database restart)
+        conn_health_checks=True,  # a kept connection is checked before a request reuses it
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not envbool("DB_JIT", False):
