@@ -128,6 +128,17 @@ def sql_floor() -> int:
         return cursor.fetchone()[0]
 
 
+def settle() -> None:
+    """Before the floor and the recompute: fresh planner statistics and a checkpoint, so neither
+    pays for the writes before it (a checkpoint forced mid-run by the import's WAL, or plans
+    made on a table autovacuum has not analysed yet)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+        cursor.execute("CHECKPOINT")
+
+
 def full_recompute_child(url: str) -> None:
     """Run in a child process: recompute `network` and `all` for every period; print JSON.
 
@@ -246,7 +257,9 @@ def main() -> None:
         cursor.execute("UPDATE indicators_submission SET status = 'approved'")
         cursor.execute("SELECT count(*) FROM indicators_value")
         imported = cursor.fetchone()[0]
+    settle()
     floor_rows = timed("SQL floor: window functions into a table", results, sql_floor)
+    settle()
     child = subprocess.run(  # noqa: S603 - this very script
         [sys.executable, __file__, "--child-full-recompute"],
         capture_output=True,
