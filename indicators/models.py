@@ -320,14 +320,17 @@ class SubmissionEvent(models.Model):
 class Value(models.Model):
     """One data item in one submission: a number stored exactly as entered, or declared missing."""
 
-    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="values")
+    # No index of its own: `value_unique` (submission, item) serves every read by submission, and
+    # each index is written for each of the million values a bulk import can bring.
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="values", db_index=False)
     item = models.ForeignKey(DataItem, on_delete=models.PROTECT, related_name="values")
     # 38 digits with 15 after the point: any figure a municipality reports, exactly as entered.
     number = models.DecimalField(_("value"), max_digits=38, decimal_places=15, null=True, blank=True)
     is_missing = models.BooleanField(_("missing"), default=False)
     missing_reason = models.TextField(_("why it is missing"), blank=True)
     explanation = models.TextField(_("explanation"), blank=True)
-    history = HistoricalRecords()
+    # The history is read by submission and by value, never by data item: no index on its item.
+    history = HistoricalRecords(no_db_index=["item"])
 
     class Meta:
         verbose_name = _("value")
