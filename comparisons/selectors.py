@@ -171,30 +171,24 @@ def stored_peer_groups(*, network_id: int, period_id: int) -> list[str]:
     return sorted(name for _period, name in stored_peer_groups_of(network_id=network_id, period_ids=[period_id]))
 
 
-# A stored score as `stored_scores_frame` packs it: municipality id, score.
+# A stored score as `stored_scores_reading` packs it: municipality id, score.
 _PACKED_SCORE = np.dtype([("municipality", ">i8"), ("score", ">f8")])
 SCORE_COLUMNS = ["municipality_id", "peer_group", "group_key", "indicator_id", "score"]
-
-
-def stored_scores_frame(*, network_id: int, period_id: int, indicator_ids: Iterable[int]) -> pd.DataFrame:
-    """The stored scores of the indicators in a network/period, every peer group (for the index).
-
-    Columns: ``municipality_id``, ``peer_group``, ``group_key``, ``indicator_id``, ``score``
-    (float64, NaN when none). On PostgreSQL one row per group and indicator comes back with its
-    scores packed into a bytea (see `approved_values_frame`), so an incremental run reads ~100k
-    scores fast.
-    """
-    with stored_scores_reading(network_id=network_id, period_id=period_id, indicator_ids=indicator_ids) as scores:
-        return scores()
 
 
 @contextmanager
 def stored_scores_reading(
     *, network_id: int, period_id: int, indicator_ids: Iterable[int]
 ) -> Iterator[Callable[[], pd.DataFrame]]:
-    """`stored_scores_frame` read while the caller computes: on PostgreSQL the query is sent on
-    entering (in pipeline mode) and the server reads while Python works; the function yielded
-    collects the frame. The block must not query the database before calling it.
+    """The stored scores of the indicators in a network/period, every peer group (for the index),
+    read while the caller computes: on PostgreSQL the query is sent on entering (in pipeline
+    mode) and the server reads while Python works; the function yielded collects the frame.
+    The block must not query the database before calling it.
+
+    Frame columns: ``municipality_id``, ``peer_group``, ``group_key``, ``indicator_id``,
+    ``score`` (float64, NaN when none). On PostgreSQL one row per group and indicator comes back
+    with its scores packed into a bytea (see `approved_values_frame`), so an incremental run
+    reads ~100k scores fast.
     """
     indicator_ids = list(indicator_ids)
     if connection.vendor != "postgresql":
@@ -235,7 +229,7 @@ def stored_scores_reading(
 
 
 def _scores_frame(probes: list[tuple[str, int, str, bytes]]) -> pd.DataFrame:
-    """`stored_scores_frame` from its query's rows (peer group, indicator, group key, packed scores)."""
+    """`stored_scores_reading`'s frame from its query's rows (peer group, indicator, group key, packed scores)."""
     parts = [np.frombuffer(packed, dtype=_PACKED_SCORE) for _name, _indicator, _key, packed in probes]
     rows = np.concatenate(parts) if parts else np.empty(0, dtype=_PACKED_SCORE)
     counts = [len(part) for part in parts]

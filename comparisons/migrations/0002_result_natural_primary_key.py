@@ -56,8 +56,8 @@ class ResultNaturalPrimaryKey(Operation):
     def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
         _rebuild(schema_editor, from_state.apps.get_model(app_label, "Result"), to_state.apps.get_model(app_label, "Result"))
 
-    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
-        _rebuild(schema_editor, from_state.apps.get_model(app_label, "Result"), to_state.apps.get_model(app_label, "Result"))
+    # Backwards the states swap roles: the same rebuild, from the composite key to the id.
+    database_backwards = database_forwards
 
     def describe(self) -> str:
         return "Key Result by (network, period, peer_group, indicator, municipality); rebuild its table"
