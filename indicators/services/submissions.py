@@ -70,11 +70,19 @@ def submission_warnings(
     return warnings
 
 
-def submission_check(*, submission: Submission, items: list[DataItem] | None = None) -> SubmissionCheck:
+def submission_check(
+    *,
+    submission: Submission,
+    items: list[DataItem] | None = None,
+    values: dict | None = None,
+    previous: dict | None = None,
+) -> SubmissionCheck:
     """Hard errors (an entered item without a value, a missing value without a reason, a number
-    outside the allowed range) and the soft warnings that still need an explanation."""
+    outside the allowed range) and the soft warnings that still need an explanation.
+
+    `values` and `previous` (from the selectors) may be passed when the caller has them already."""
     items = selectors.round_items(round=submission.round) if items is None else items
-    values = selectors.submission_values(submission=submission)
+    values = selectors.submission_values(submission=submission) if values is None else values
     check = SubmissionCheck()
     for item in items:
         if item.source != DataItem.Source.ENTERED:
@@ -87,7 +95,7 @@ def submission_check(*, submission: Submission, items: list[DataItem] | None = N
         elif not value.is_missing and (error := check_value_hard(item, value.number).error):
             # The range may have changed since the value was saved.
             check.errors[item.pk] = [error]
-    check.warnings = submission_warnings(submission=submission, items=items, values=values)
+    check.warnings = submission_warnings(submission=submission, items=items, values=values, previous=previous)
     check.unexplained = {item_id for item_id in check.warnings if not (values[item_id].explanation or "").strip()}
     return check
 

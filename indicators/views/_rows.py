@@ -42,10 +42,14 @@ def submission_rows(
     form: SubmissionForm | None = None,
     errors: dict | None = None,
     values: dict[int, Value] | None = None,
+    previous: dict[int, Value] | None = None,
+    warnings: dict[int, list[str]] | None = None,
 ) -> list[tuple[str, list[Row]]]:
+    """The rows of the form and of the review; pass what the caller has read already."""
     values = selectors.submission_values(submission=submission) if values is None else values
-    previous = selectors.previous_values(submission=submission)
-    warnings = submission_warnings(submission=submission, items=items, values=values, previous=previous)
+    previous = selectors.previous_values(submission=submission) if previous is None else previous
+    if warnings is None:
+        warnings = submission_warnings(submission=submission, items=items, values=values, previous=previous)
     threads = selectors.submission_queries(submission=submission)
     errors = errors or {}
     rows = []

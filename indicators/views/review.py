@@ -91,12 +91,22 @@ def submission_review(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, str(exc))
         return redirect(reverse("indicators:submission_review", kwargs={"pk": submission.pk}))
     items = selectors.round_items(round=round_)
-    check = submission_check(submission=submission, items=items)
+    values = selectors.submission_values(submission=submission)
+    previous = selectors.previous_values(submission=submission)
+    check = submission_check(submission=submission, items=items, values=values, previous=previous)
+    rows = submission_rows(
+        submission=submission,
+        items=items,
+        errors=check.errors,
+        values=values,
+        previous=previous,
+        warnings=check.warnings,
+    )
     context = {
         "round": round_,
         "municipality": submission.municipality,
         "submission": submission,
-        "groups": submission_rows(submission=submission, items=items, errors=check.errors),
+        "groups": rows,
         "warning_count": sum(len(found) for found in check.warnings.values()),
         "events": selectors.submission_events(submission=submission),
         "history": selectors.submission_value_history(submission=submission),
