@@ -145,7 +145,7 @@ def dashboard_scope(*, user, network_code: str, period_label: str = "", peer_gro
         # yet would show a politician an empty page.
         with_results = {period_id for period_id, _name in computed}
         chosen = next((pair for pair in visible if pair[0].period_id in with_results), visible[0])
-    own = frozenset(permissions.roles_of(user).municipalities & member_ids)
+    own = frozenset(permissions.roles_of(user).municipalities_in(network.pk) & member_ids)
     scope = DashboardScope(network=network, members=members, rounds=visible, own_ids=own)
     if chosen is None:
         return scope

@@ -13,10 +13,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mass_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from networks import permissions
 from networks.models import Role
 
 from .models import Round, Submission
@@ -26,10 +28,14 @@ def _addresses(users: Iterable) -> list[str]:
     return sorted({user.email for user in users if user.email and user.is_active})
 
 
-def staff_addresses(*, municipality_ids: Iterable[int]) -> list[str]:
+def staff_addresses(*, municipality_ids: Iterable[int], network_id: int) -> list[str]:
+    """The staff of these municipalities whose role reaches the network (one filter: one role row)."""
     users = (
         get_user_model()
-        .objects.filter(roles__kind=Role.Kind.STAFF, roles__municipality_id__in=list(municipality_ids))
+        .objects.filter(
+            Q(roles__kind=Role.Kind.STAFF, roles__municipality_id__in=list(municipality_ids))
+            & permissions.roles_reaching_network(network_id, "roles__")
+        )
         .distinct()
     )
     return _addresses(users)
@@ -67,7 +73,7 @@ def notify_round_opened(*, round: Round, municipality_ids: Iterable[int]) -> int
             )
             % words
         )
-    recipients = staff_addresses(municipality_ids=municipality_ids)
+    recipients = staff_addresses(municipality_ids=municipality_ids, network_id=round.network_id)
     _send_after_commit(subject, body, recipients)
     return len(recipients)
 
@@ -84,7 +90,7 @@ def notify_deadline_near(*, round: Round, municipality_ids: Iterable[int]) -> in
             )
             % words
         )
-    recipients = staff_addresses(municipality_ids=municipality_ids)
+    recipients = staff_addresses(municipality_ids=municipality_ids, network_id=round.network_id)
     _send_after_commit(subject, body, recipients)
     return len(recipients)
 
@@ -103,7 +109,7 @@ def notify_submission_returned(*, submission: Submission, message: str) -> int:
             )
             % words
         )
-    recipients = staff_addresses(municipality_ids=[submission.municipality_id])
+    recipients = staff_addresses(municipality_ids=[submission.municipality_id], network_id=submission.round.network_id)
     _send_after_commit(subject, body, recipients)
     return len(recipients)
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from networks import permissions
 from networks.models import Membership, Municipality, Role
 
 from .models import DataItem, Round, Submission, Value, ValueQuery
@@ -185,10 +186,10 @@ def round_completion(*, round: Round, today: datetime.date | None = None) -> lis
 
 
 def staff_rounds(*, user) -> list[tuple[Round, Municipality, Submission | None]]:
-    """The open rounds of the networks the user's municipalities belong to, with their submissions."""
-    municipality_ids = set(
-        Role.objects.filter(user=user, kind=Role.Kind.STAFF).values_list("municipality_id", flat=True)
-    )
+    """The open rounds of the networks the user's municipalities belong to, with their submissions
+    (only the networks the person's staff roles reach)."""
+    roles = permissions.roles_of(user)
+    municipality_ids = set(roles.staff_of)
     if not municipality_ids:
         return []
     memberships = list(
@@ -206,8 +207,9 @@ def staff_rounds(*, user) -> list[tuple[Round, Municipality, Submission | None]]
     }
     result = []
     for round_ in rounds:
+        reached = roles.staff_in(round_.network_id)
         for membership in memberships:
-            if membership.network_id == round_.network_id:
+            if membership.network_id == round_.network_id and membership.municipality_id in reached:
                 result.append(
                     (round_, membership.municipality, submissions.get((round_.pk, membership.municipality_id)))
                 )

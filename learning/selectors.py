@@ -24,13 +24,13 @@ def practice_visible(*, user) -> QuerySet[PracticeCase]:
     published = Q(status=PracticeCase.Status.PUBLISHED)
     rule = published & Q(visibility=PracticeCase.Visibility.PUBLIC)
     if roles.municipalities:
-        # A subquery, not a separate round trip: the networks the user's municipalities belong to now.
-        member_networks = Membership.objects.active().filter(municipality_id__in=roles.municipalities)
-        rule |= published & Q(network_id__in=member_networks.values("network_id"))
+        # A subquery, not a separate round trip.
+        rule |= published & Q(network_id__in=permissions.member_networks(user))
     if roles.coordinator_of:
         rule |= Q(network_id__in=roles.coordinator_of)
-    if roles.staff_of:
-        rule |= Q(municipality_id__in=roles.staff_of)
+    # Unpublished cases: the submitting municipality's staff, in the networks their role reaches.
+    if roles.staff:
+        rule |= permissions.scoped_rows(roles.staff)
     return cases.filter(rule)
 
 
@@ -99,9 +99,12 @@ def plans_of_network(*, network: Network) -> QuerySet[ImprovementPlan]:
     )
 
 
-def plans_of_municipalities(*, municipality_ids) -> QuerySet[ImprovementPlan]:
+def plans_of_user(*, user) -> QuerySet[ImprovementPlan]:
+    """The plans of the municipalities the person is staff or viewer of, in the networks their
+    roles reach (the same rule as `permissions.can_view_plan`)."""
+    roles = permissions.roles_of(user)
     return (
-        ImprovementPlan.objects.filter(municipality_id__in=municipality_ids)
+        ImprovementPlan.objects.filter(permissions.scoped_rows(roles.staff | roles.viewer))
         .select_related("municipality", "network")
         .order_by("network__code", "municipality__name", "-created_at")
     )

@@ -18,6 +18,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from indicators.models import Indicator
+from networks import permissions
 from networks.models import Municipality, Network
 
 from .models import ImprovementPlan, Meeting, PlanAction, PlanTarget, PracticeAttachment, PracticeCase, Tag
@@ -312,7 +313,10 @@ def network_digest_send(*, round_id: int) -> int:
         set(
             Role.objects.filter(user__is_active=True)
             .exclude(user__email="")
-            .filter(Q(municipality_id__in=member_ids) | Q(network=network))
+            .filter(
+                (Q(municipality_id__in=member_ids) & permissions.roles_reaching_network(network.pk))
+                | Q(kind=Role.Kind.COORDINATOR, network=network)
+            )
             .values_list("user__email", flat=True)
         )
     )

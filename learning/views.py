@@ -61,10 +61,12 @@ def practice_list(request: HttpRequest) -> HttpResponse:
 
 
 def _submit_choices(user) -> tuple:
-    staff_of = permissions.roles_of(user).staff_of
-    municipalities = Municipality.objects.filter(pk__in=staff_of).order_by("name")
-    memberships = Membership.objects.active().filter(municipality_id__in=staff_of).values("network_id")
-    networks = Network.objects.filter(pk__in=memberships).order_by("code")
+    """The municipalities and networks the person is staff in (the form checks the pair)."""
+    roles = permissions.roles_of(user)
+    municipalities = Municipality.objects.filter(pk__in=roles.staff_of).order_by("name")
+    memberships = Membership.objects.active().filter(municipality_id__in=roles.staff_of)
+    network_ids = {n for n, m in memberships.values_list("network_id", "municipality_id") if m in roles.staff_in(n)}
+    networks = Network.objects.filter(pk__in=network_ids).order_by("code")
     return municipalities, networks
 
 
@@ -77,7 +79,7 @@ def practice_new(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        permissions.require(permissions.can_submit_practice(request.user, data["municipality"]))
+        permissions.require(permissions.can_submit_practice(request.user, data["municipality"], data["network"]))
         fields = {
             name: data[name] for name in form.Meta.fields if name not in {"network", "municipality", "indicators"}
         }
@@ -203,7 +205,7 @@ def attachment_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def plan_list(request: HttpRequest) -> HttpResponse:
     roles = permissions.roles_of(request.user)
     context = {
-        "plans": selectors.plans_of_municipalities(municipality_ids=roles.municipalities),
+        "plans": selectors.plans_of_user(user=request.user),
         "coordinated": Network.objects.filter(pk__in=roles.coordinator_of).order_by("code"),
         "may_create": bool(roles.staff_of),
     }
@@ -217,7 +219,7 @@ def plan_new(request: HttpRequest) -> HttpResponse:
     form = PlanForm(request.POST or None, municipalities=municipalities, networks=networks)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        permissions.require(permissions.can_create_plan(request.user, data["municipality"]))
+        permissions.require(permissions.can_create_plan(request.user, data["municipality"], data["network"]))
         try:
             plan = services.plan_create(
                 municipality=data["municipality"],

@@ -156,9 +156,12 @@ def network_export(*, network: Network) -> dict[str, Any]:
     municipality_ids.update(p.municipality_id for p in plans)
     municipality_ids.update(m.host_id for m in meetings if m.host_id)
 
+    # The network's own roles (its coordinators, the roles its invitations gave) and the roles an
+    # administrator gave its members for every network; a member's role in another network is not
+    # this network's.
     roles = list(
         Role.objects.filter(
-            Q(network=network) | Q(municipality_id__in=[m.municipality_id for m in memberships])
+            Q(network=network) | Q(municipality_id__in=[m.municipality_id for m in memberships], network__isnull=True)
         ).select_related("municipality")
     )
 
@@ -267,6 +270,7 @@ def network_export(*, network: Network) -> dict[str, Any]:
                     "user": people(r.user_id),
                     "kind": r.kind,
                     "municipality": code[r.municipality_id] if r.municipality_id else None,
+                    "in_network": bool(r.municipality_id and r.network_id),
                 }
                 for r in roles
             ),
@@ -431,7 +435,7 @@ class _Importer:
                 user=self.users[row["user"]],
                 kind=row["kind"],
                 municipality=municipality,
-                network=None if municipality else network,
+                network=network if (municipality is None or row.get("in_network")) else None,
             )
         self._catalogue(network)
         self._rounds(network)

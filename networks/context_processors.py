@@ -14,7 +14,7 @@ def navigation(request: HttpRequest) -> dict:
             "workspace": permissions.can_use_workspace(user),
             # Reporting rounds: staff fill them in, coordinators review them.
             "rounds": bool(roles.staff_of or roles.coordinator_of),
-            "coordination": bool(roles.coordinator_of) or permissions.is_administrator(user),
+            "coordination": permissions.can_use_coordination(user),
             "plans": permissions.can_use_workspace(user) and not roles.is_empty,
             "admin": permissions.can_use_admin(user),
         }

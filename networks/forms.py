@@ -5,9 +5,11 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import UsernameField
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import permissions
 from .models import Municipality, Network, Role
 from .services import CODE_RE
 
@@ -117,11 +119,33 @@ class IndicatorSetForm(forms.Form):
         label=_("Indicators of this network"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, network: Network, user, **kwargs) -> None:
         from indicators.models import Indicator
 
         super().__init__(*args, **kwargs)
-        self.fields["indicators"].queryset = Indicator.objects.order_by("code")
+        self.network, self.user = network, user
+        self.fields["indicators"].queryset = Indicator.objects.order_by("code").prefetch_related(
+            Prefetch("networks", queryset=Network.objects.only("pk", "code"))
+        )
+
+    def clean_indicators(self):
+        """A new indicator may join the set only when no network outside the ones this person
+        coordinates uses it (`permissions.can_add_to_indicator_set`)."""
+        chosen = self.cleaned_data["indicators"]
+        refused = [
+            indicator
+            for indicator in chosen
+            if not any(n.pk == self.network.pk for n in indicator.networks.all())
+            and not permissions.can_add_to_indicator_set(
+                self.user, self.network, {n.pk for n in indicator.networks.all()}
+            )
+        ]
+        if refused:
+            raise forms.ValidationError(
+                _("%(indicators)s belong to other networks; ask an administrator to share them with this network.")
+                % {"indicators": ", ".join(indicator.code for indicator in refused)}
+            )
+        return chosen
 
 
 class IndicatorForm(forms.ModelForm):

@@ -168,7 +168,12 @@ class Membership(models.Model):
 
 
 class Role(models.Model):
-    """One role one person holds; a person may hold several. Administrators are superusers."""
+    """One role one person holds; a person may hold several. Administrators are superusers.
+
+    A staff or viewer role is scoped: with a `network` it reaches that municipality only within
+    that network (what a coordinator grants); without one it reaches the municipality in every
+    network it belongs to (only an administrator grants that). See docs/security.md.
+    """
 
     class Kind(models.TextChoices):
         STAFF = "staff", _("municipal staff")
@@ -188,7 +193,13 @@ class Role(models.Model):
         related_name="roles",
     )
     network = models.ForeignKey(
-        Network, verbose_name=_("network"), null=True, blank=True, on_delete=models.CASCADE, related_name="roles"
+        Network,
+        verbose_name=_("network"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="roles",
+        help_text=_("For staff and viewers: empty means every network the municipality belongs to."),
     )
     history = HistoricalRecords()
 
@@ -196,26 +207,43 @@ class Role(models.Model):
         verbose_name = _("role")
         verbose_name_plural = _("roles")
         constraints = [
-            # Staff and viewers belong to a municipality, coordinators to a network; never both.
+            # Staff and viewers belong to a municipality (optionally within one network),
+            # coordinators to a network.
             models.CheckConstraint(
                 condition=(
-                    Q(kind__in=["staff", "viewer"], municipality__isnull=False, network__isnull=True)
+                    Q(kind__in=["staff", "viewer"], municipality__isnull=False)
                     | Q(kind="coordinator", network__isnull=False, municipality__isnull=True)
                 ),
                 name="role_scope_matches_kind",
             ),
-            models.UniqueConstraint(fields=["user", "kind", "municipality"], name="role_unique_municipal"),
-            models.UniqueConstraint(fields=["user", "kind", "network"], name="role_unique_network"),
+            models.UniqueConstraint(
+                fields=["user", "kind", "municipality"],
+                condition=Q(network__isnull=True),
+                name="role_unique_municipal",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "kind", "municipality", "network"],
+                condition=Q(network__isnull=False, municipality__isnull=False),
+                name="role_unique_municipal_in_network",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "kind", "network"], condition=Q(kind="coordinator"), name="role_unique_network"
+            ),
         ]
 
     def __str__(self) -> str:
+        if self.municipality_id and self.network_id:
+            return f"{self.user} — {self.get_kind_display()}: {self.municipality} ({self.network.code})"
         return f"{self.user} — {self.get_kind_display()}: {self.municipality or self.network}"
 
 
 class Invitation(models.Model):
-    """A one-time link that gives whoever opens it (and signs in or registers) one role.
+    """A one-time link that gives its addressee one role within the inviting network.
 
-    Only a hash of the token is stored: the link in the e-mail is the only copy of the secret.
+    Only the account with the invited e-mail address can accept it (or the account the link
+    creates for that address); it works once, and only while the municipality is still a
+    member of the network and the inviter still coordinates it. Only a hash of the token is
+    stored: the link in the e-mail is the only copy of the secret.
     """
 
     email = models.EmailField(_("e-mail"))
@@ -228,7 +256,7 @@ class Invitation(models.Model):
         on_delete=models.CASCADE,
         related_name="invitations",
     )
-    # The network whose coordinator invited; the role itself is scoped by `municipality`.
+    # The network whose coordinator invited; the role granted is scoped to it.
     network = models.ForeignKey(
         Network, verbose_name=_("network"), on_delete=models.CASCADE, related_name="invitations"
     )

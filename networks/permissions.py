@@ -2,10 +2,14 @@
 
 Views, templates (through the navigation context) and the API ask these functions and
 nothing else, so one module is the whole access policy and one test suite covers it
-(`networks/tests/test_permissions.py`, `networks/tests/test_pages.py`).
+(`networks/tests/test_permissions.py`, `networks/tests/test_pages.py`,
+`networks/tests/test_grants.py`).
 
-Roles (DESIGN.md §1): staff and viewers belong to a municipality, coordinators to a
-network, administrators (superusers) to the installation. One person may hold several.
+The role model (docs/security.md): staff and viewers belong to a municipality, either within
+one network (the roles a coordinator grants) or in every network the municipality belongs to
+(only an administrator grants those); coordinators belong to a network; administrators
+(superusers) to the installation. One person may hold several roles. No grant can exceed the
+granter's own scope: `can_grant` is the one rule, and every service that creates a role asks it.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -24,22 +29,48 @@ if TYPE_CHECKING:
 
 _CACHE_ATTR = "_benchlearning_roles"
 
+# A municipal role's scope: a network id, or EVERY_NETWORK for a role an administrator gave
+# that reaches the municipality in every network it belongs to.
+EVERY_NETWORK = None
+Scoped = frozenset[tuple[int | None, int]]
+
 
 @dataclass(frozen=True)
 class UserRoles:
-    """The ids a user's roles reach; loaded once per request (one query)."""
+    """What a user's roles reach; loaded once per request (one query).
 
-    staff_of: frozenset[int] = field(default_factory=frozenset)
-    viewer_of: frozenset[int] = field(default_factory=frozenset)
+    `staff` and `viewer` hold (network id or EVERY_NETWORK, municipality id) pairs.
+    """
+
+    staff: Scoped = field(default_factory=frozenset)
+    viewer: Scoped = field(default_factory=frozenset)
     coordinator_of: frozenset[int] = field(default_factory=frozenset)
 
     @property
+    def staff_of(self) -> frozenset[int]:
+        """Municipalities the person is staff of in at least one network (for menus, not access)."""
+        return frozenset(m for _n, m in self.staff)
+
+    @property
     def municipalities(self) -> frozenset[int]:
-        return self.staff_of | self.viewer_of
+        """Municipalities the person is staff or viewer of in at least one network."""
+        return frozenset(m for _n, m in self.staff | self.viewer)
+
+    def staff_in(self, network_id: int) -> frozenset[int]:
+        """Municipalities whose figures the person enters in this network."""
+        return _in_network(self.staff, network_id)
+
+    def municipalities_in(self, network_id: int) -> frozenset[int]:
+        """Municipalities the person is staff or viewer of in this network."""
+        return _in_network(self.staff | self.viewer, network_id)
 
     @property
     def is_empty(self) -> bool:
-        return not (self.staff_of or self.viewer_of or self.coordinator_of)
+        return not (self.staff or self.viewer or self.coordinator_of)
+
+
+def _in_network(pairs: Scoped, network_id: int) -> frozenset[int]:
+    return frozenset(m for n, m in pairs if n is EVERY_NETWORK or n == network_id)
 
 
 def roles_of(user: AnyUser) -> UserRoles:
@@ -55,14 +86,33 @@ def roles_of(user: AnyUser) -> UserRoles:
         "kind", "municipality_id", "network_id"
     ):
         if kind == Role.Kind.STAFF:
-            staff.add(municipality_id)
+            staff.add((network_id, municipality_id))
         elif kind == Role.Kind.VIEWER:
-            viewer.add(municipality_id)
+            viewer.add((network_id, municipality_id))
         elif kind == Role.Kind.COORDINATOR:
             coordinator.add(network_id)
     roles = UserRoles(frozenset(staff), frozenset(viewer), frozenset(coordinator))
     setattr(user, _CACHE_ATTR, roles)
     return roles
+
+
+def scoped_rows(pairs: Scoped) -> Q:
+    """Rows with `municipality_id` and `network_id` that the (network, municipality) pairs reach:
+    a role for every network reaches the municipality's rows in any network. Matches nothing
+    when there are no pairs."""
+    rule = Q(pk__in=[])
+    for network_id, municipality_id in pairs:
+        if network_id is EVERY_NETWORK:
+            rule |= Q(municipality_id=municipality_id)
+        else:
+            rule |= Q(municipality_id=municipality_id, network_id=network_id)
+    return rule
+
+
+def roles_reaching_network(network_id: int, prefix: str = "") -> Q:
+    """Role rows (through `prefix`, e.g. ``"roles__"``) whose municipal scope reaches the network:
+    the same rule as `UserRoles.staff_in`, as a query for mail lists and people pages."""
+    return Q(**{f"{prefix}network__isnull": True}) | Q(**{f"{prefix}network_id": network_id})
 
 
 def forget_roles(user: AnyUser) -> None:
@@ -91,8 +141,13 @@ def can_view_network(user: AnyUser, network: Network) -> bool:
 # --- data entry and coordination -------------------------------------------------------------
 
 
-def can_enter_data(user: AnyUser, municipality: Municipality) -> bool:
-    """Only the municipality's own staff enter its figures."""
+def can_enter_data(user: AnyUser, municipality: Municipality, network: Network) -> bool:
+    """Only the municipality's own staff enter its figures, in the networks their role reaches."""
+    return municipality.pk in roles_of(user).staff_in(network.pk)
+
+
+def is_staff_somewhere(user: AnyUser, municipality: Municipality) -> bool:
+    """Staff of the municipality in at least one network: for links and menus, never for access."""
     return municipality.pk in roles_of(user).staff_of
 
 
@@ -108,7 +163,7 @@ def is_network_member(user: AnyUser, network: Network, member_ids: set[int] | fr
     """
     if can_coordinate(user, network):
         return True
-    return bool(roles_of(user).municipalities & set(member_ids))
+    return bool(roles_of(user).municipalities_in(network.pk) & set(member_ids))
 
 
 def can_use_workspace(user: AnyUser) -> bool:
@@ -127,34 +182,92 @@ def require(allowed: bool) -> None:
         raise PermissionDenied
 
 
-# --- coordination, good practice, plans, meetings (issue 6) ----------------------------------
+# --- granting roles: no grant exceeds the granter's own scope -----------------------------------
+
+
+def can_grant(
+    user: AnyUser,
+    *,
+    kind: str,
+    municipality: Municipality | None,
+    network: Network | None,
+    member_ids: set[int] | frozenset[int],
+) -> bool:
+    """May `user` give someone the role (kind, municipality, network)?
+
+    Administrators give any role. A coordinator gives staff and viewer roles scoped to a network
+    they coordinate, for one of its current members (`member_ids`), and nothing else: no
+    coordinator role, no role without a network (that would reach every network), no role in
+    another network. This is the one rule every granting service asks.
+    """
+    if is_administrator(user):
+        return True
+    if kind not in ("staff", "viewer") or network is None or municipality is None:
+        return False
+    return network.pk in roles_of(user).coordinator_of and municipality.pk in set(member_ids)
+
+
+def can_manage_people(user: AnyUser, network: Network) -> bool:
+    """The network's people page (names, e-mails, roles): its coordinators and administrators."""
+    return can_coordinate(user, network)
 
 
 def can_deactivate_account(user: AnyUser, network: Network, target, member_ids: set[int] | frozenset[int]) -> bool:
-    """A coordinator may switch off accounts whose every role is staff/viewer of the network's members.
+    """A coordinator may switch off an account whose every role they could have granted: staff or
+    viewer roles scoped to this network, for its current members.
 
-    Never their own account, an administrator's, or someone who also holds a role elsewhere.
+    Never their own account, an administrator's, a coordinator's, or someone whose role reaches
+    another network (including a role an administrator gave for every network).
     """
     if not can_coordinate(user, network) or target.is_superuser or target.pk == user.pk:
         return False
+    if is_administrator(user):
+        return True
     target_roles = roles_of(target)
-    if target_roles.coordinator_of or not target_roles.municipalities:
+    pairs = target_roles.staff | target_roles.viewer
+    if target_roles.coordinator_of or not pairs:
         return False
-    return target_roles.municipalities <= set(member_ids)
+    members = set(member_ids)
+    return all(n == network.pk and m in members for n, m in pairs)
 
 
 def can_edit_indicator(user: AnyUser, indicator_network_ids: set[int] | frozenset[int]) -> bool:
     """An indicator's texts, polarity and formula: administrators, or a coordinator of every
-    network that uses it (changing a shared indicator would change other networks' results)."""
+    network that uses it (changing a shared indicator would change other networks' results).
+
+    Who owns a catalogue entry: the network that alone uses it; an entry several networks share
+    belongs to the administrators (docs/security.md). `can_add_to_indicator_set` keeps a
+    coordinator from taking another network's indicator and so locking its coordinators out.
+    """
     if is_administrator(user):
         return True
     coordinated = roles_of(user).coordinator_of
     return bool(indicator_network_ids) and set(indicator_network_ids) <= coordinated
 
 
+def can_add_to_indicator_set(user: AnyUser, network: Network, indicator_network_ids: set[int] | frozenset[int]) -> bool:
+    """Adding an indicator to a network's set: the network's coordinators, for an indicator that
+    no network outside the ones they coordinate uses; sharing another network's indicator is an
+    administrator's decision (it takes the indicator out of that network's sole care)."""
+    if is_administrator(user):
+        return True
+    if not can_coordinate(user, network):
+        return False
+    return set(indicator_network_ids) <= roles_of(user).coordinator_of
+
+
 def can_create_network(user: AnyUser) -> bool:
-    """Coordinators (of any network) and administrators set up new networks."""
+    """Only administrators set up networks: a network's coordinator decides who its members are,
+    so creating one is the power to reach any municipality."""
+    return is_administrator(user)
+
+
+def can_use_coordination(user: AnyUser) -> bool:
+    """The coordinator workspace: coordinators of any network and administrators."""
     return is_administrator(user) or bool(roles_of(user).coordinator_of)
+
+
+# --- good practice, plans, meetings -------------------------------------------------------------
 
 
 def can_view_round_results(user: AnyUser, round_, member_ids: set[int] | frozenset[int]) -> bool:
@@ -166,9 +279,9 @@ def can_view_round_results(user: AnyUser, round_, member_ids: set[int] | frozens
     return results_visibility(user, round_.network, round_, member_ids) != RESULTS_NONE
 
 
-def can_submit_practice(user: AnyUser, municipality: Municipality) -> bool:
-    """Municipal staff submit their own municipality's good practice."""
-    return municipality.pk in roles_of(user).staff_of
+def can_submit_practice(user: AnyUser, municipality: Municipality, network: Network) -> bool:
+    """Municipal staff submit their own municipality's good practice, in a network their role reaches."""
+    return can_enter_data(user, municipality, network)
 
 
 def can_view_practice(user: AnyUser, case, member_ids: set[int] | frozenset[int]) -> bool:
@@ -180,14 +293,14 @@ def can_view_practice(user: AnyUser, case, member_ids: set[int] | frozenset[int]
         if case.is_public:
             return True
         return is_network_member(user, case.network, member_ids)
-    return can_coordinate(user, case.network) or case.municipality_id in roles_of(user).staff_of
+    return can_coordinate(user, case.network) or case.municipality_id in roles_of(user).staff_in(case.network_id)
 
 
 def can_edit_practice(user: AnyUser, case) -> bool:
     """The submitting municipality's staff until publication; the network's coordinators always."""
     if can_coordinate(user, case.network):
         return True
-    return not case.is_published and case.municipality_id in roles_of(user).staff_of
+    return not case.is_published and case.municipality_id in roles_of(user).staff_in(case.network_id)
 
 
 def can_publish_practice(user: AnyUser, case) -> bool:
@@ -196,16 +309,18 @@ def can_publish_practice(user: AnyUser, case) -> bool:
 
 def can_view_plan(user: AnyUser, plan) -> bool:
     """A municipality's improvement plan: its staff and viewers, and the network's coordinators."""
-    return can_coordinate(user, plan.network) or plan.municipality_id in roles_of(user).municipalities
+    return can_coordinate(user, plan.network) or plan.municipality_id in roles_of(user).municipalities_in(
+        plan.network_id
+    )
 
 
 def can_edit_plan(user: AnyUser, plan) -> bool:
     """The municipality's staff write their plan (a coordinator reads it); administrators may."""
-    return is_administrator(user) or plan.municipality_id in roles_of(user).staff_of
+    return is_administrator(user) or plan.municipality_id in roles_of(user).staff_in(plan.network_id)
 
 
-def can_create_plan(user: AnyUser, municipality: Municipality) -> bool:
-    return municipality.pk in roles_of(user).staff_of
+def can_create_plan(user: AnyUser, municipality: Municipality, network: Network) -> bool:
+    return can_enter_data(user, municipality, network)
 
 
 def can_view_meetings(user: AnyUser, network: Network, member_ids: set[int] | frozenset[int]) -> bool:
@@ -220,15 +335,17 @@ def can_view_submission(
     user: AnyUser, network: Network, municipality: Municipality, status: str, member_ids: set[int] | frozenset[int]
 ) -> bool:
     """Draft, submitted and returned figures: the municipality's own staff and the network's
-    coordinators (DESIGN.md §3 Visibility). Approved figures: every member of the network."""
-    if municipality.pk in roles_of(user).staff_of or can_coordinate(user, network):
+    coordinators (docs/security.md). Approved figures: every member of the network."""
+    if municipality.pk in roles_of(user).staff_in(network.pk) or can_coordinate(user, network):
         return True
     return status == "approved" and is_network_member(user, network, member_ids)
 
 
-def can_edit_submission(user: AnyUser, municipality: Municipality, status: str, round_is_open: bool) -> bool:
+def can_edit_submission(
+    user: AnyUser, municipality: Municipality, network: Network, status: str, round_is_open: bool
+) -> bool:
     """Own staff, while the submission is a draft or returned and the round is open."""
-    return can_enter_data(user, municipality) and status in ("draft", "returned") and round_is_open
+    return can_enter_data(user, municipality, network) and status in ("draft", "returned") and round_is_open
 
 
 def can_review_submissions(user: AnyUser, network: Network) -> bool:
@@ -238,10 +355,10 @@ def can_review_submissions(user: AnyUser, network: Network) -> bool:
 
 def can_discuss_value(user: AnyUser, network: Network, municipality: Municipality) -> bool:
     """The query thread on a value is between the municipality's staff and the coordinators."""
-    return can_enter_data(user, municipality) or can_coordinate(user, network)
+    return can_enter_data(user, municipality, network) or can_coordinate(user, network)
 
 
-# --- results visibility (dashboards, exports and the open-data API: issue 5) -------------------
+# --- results visibility (dashboards, exports and the open-data API) ----------------------------
 
 RESULTS_NONE = "none"
 RESULTS_PROVISIONAL = "provisional"
@@ -249,7 +366,7 @@ RESULTS_PUBLISHED = "published"
 
 
 def results_visibility(user: AnyUser, network: Network, round_, member_ids: set[int] | frozenset[int]) -> str:
-    """What a person sees of a round's stored results (DESIGN.md §3 Visibility).
+    """What a person sees of a round's stored results (docs/security.md).
 
     ``published``: the round is published and the network public, or the person is a member.
     ``provisional``: the round is not published yet and the person is a member of the network
@@ -272,15 +389,19 @@ def results_member_network_ids(user: AnyUser) -> set[int] | None:
         return None
     roles = roles_of(user)
     ids = set(roles.coordinator_of)
-    if roles.municipalities:
-        from .models import Membership
-
-        ids |= set(
-            Membership.objects.active()
-            .filter(municipality_id__in=roles.municipalities)
-            .values_list("network_id", flat=True)
-        )
+    if roles.staff or roles.viewer:
+        ids |= set(member_networks(user).values_list("network_id", flat=True))
     return ids
+
+
+def member_networks(user: AnyUser):
+    """The ids of the networks the person's staff and viewer roles make them a member of (their
+    municipality is a current member and the role reaches the network), as a lazy query that
+    can serve as a subquery. Coordinators' networks are not included."""
+    from .models import Membership
+
+    roles = roles_of(user)
+    return Membership.objects.active().filter(scoped_rows(roles.staff | roles.viewer)).values("network_id")
 
 
 # --- comparisons: stored results and their recompute runs ---------------------------------------
@@ -291,10 +412,10 @@ def can_view_recompute_run(user: AnyUser, network: Network) -> bool:
     return can_coordinate(user, network)
 
 
-# --- learning: plan progress on the profile, awards (issue 6, learn from the best) -------------------
+# --- learning: plan progress on the profile, awards -------------------
 
 
 def can_view_plans_of(user: AnyUser, network: Network, municipality: Municipality) -> bool:
     """A municipality's improvement plans in a network: the same people as `can_view_plan` (its
     staff and viewers, the network's coordinators), asked before any plan is read."""
-    return can_coordinate(user, network) or municipality.pk in roles_of(user).municipalities
+    return can_coordinate(user, network) or municipality.pk in roles_of(user).municipalities_in(network.pk)

@@ -1,8 +1,8 @@
 """Writes to municipalities, networks, memberships and roles.
 
-Imports follow DESIGN.md §5: all or nothing, every bad row reported with its line number,
-re-importing the same file changes nothing (unchanged rows are not even saved, so their
-history stays clean).
+Imports follow the command-line contract (docs/architecture.md): all or nothing, every bad
+row reported with its line number, re-importing the same file changes nothing (unchanged rows
+are not even saved, so their history stays clean).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import permissions
 from .models import Membership, Municipality, Network, Role
 from .tabular import ImportFailed, RowError, Table, parse_date, parse_yes_no
 
@@ -268,10 +269,34 @@ def networks_import(*, table: Table) -> ImportReport:
     return report
 
 
+class CoordinationError(Exception):
+    """A coordinator's request that the rules refuse; the message is shown to them."""
+
+
 @transaction.atomic
-def role_grant(*, user, kind: str, municipality: Municipality | None = None, network: Network | None = None) -> Role:
-    """Give a person a role (idempotent)."""
+def role_grant(
+    *,
+    user,
+    kind: str,
+    municipality: Municipality | None = None,
+    network: Network | None = None,
+    granted_by=None,
+) -> Role:
+    """Give a person a role (idempotent).
+
+    A staff or viewer role with a `network` reaches the municipality only in that network;
+    without one, in every network it belongs to. `granted_by` is the person giving the role, and
+    the role may not exceed their own scope (`permissions.can_grant`); None means the installation
+    itself (the command line and the demo seed, run by an operator).
+    """
+    if granted_by is not None:
+        member_ids = set(network.memberships.active().values_list("municipality_id", flat=True)) if network else set()
+        if not permissions.can_grant(
+            granted_by, kind=kind, municipality=municipality, network=network, member_ids=member_ids
+        ):
+            raise CoordinationError(_("You cannot give this role: it reaches beyond the networks you coordinate."))
     role, _created = Role.objects.get_or_create(user=user, kind=kind, municipality=municipality, network=network)
+    permissions.forget_roles(user)
     return role
 
 
@@ -288,23 +313,21 @@ def user_ensure(*, username: str, password: str, email: str = "", is_superuser: 
     return user
 
 
-# --- coordinator workspace: networks, members, invitations, accounts (issue 6) ---------------
+# --- coordinator workspace: networks, members, invitations, accounts ------------------------
 
 INVITATION_VALID_DAYS = 14
 
 
-class CoordinationError(Exception):
-    """A coordinator's request that the rules refuse; the message is shown to them."""
-
-
 @transaction.atomic
-def network_create(*, code: str, name: str, coordinator=None, **fields) -> Network:
-    """A new network; whoever creates it (unless an administrator) becomes its coordinator."""
+def network_create(*, code: str, name: str, created_by, coordinator=None, **fields) -> Network:
+    """A new network (administrators only); `coordinator`, if given, becomes its coordinator."""
+    if not permissions.can_create_network(created_by):
+        raise CoordinationError(_("Only an administrator can create a network."))
     if Network.objects.filter(code=code).exists():
         raise CoordinationError(_("A network with the code %(code)s already exists.") % {"code": code})
     network = Network.objects.create(code=code, name=name, **fields)
     if coordinator is not None and not coordinator.is_superuser:
-        Role.objects.create(user=coordinator, kind=Role.Kind.COORDINATOR, network=network)
+        role_grant(user=coordinator, kind=Role.Kind.COORDINATOR, network=network, granted_by=created_by)
     return network
 
 
@@ -347,7 +370,8 @@ def _token_hash(token: str) -> str:
 def invitation_create(
     *, network: Network, email: str, kind: str, municipality: Municipality, invited_by, accept_url_for=None
 ):
-    """Invite someone by e-mail into the staff or viewer role of a member municipality.
+    """Invite someone by e-mail into the staff or viewer role of a member municipality, within
+    this network only.
 
     Returns (invitation, token). The token is stored only as a hash; the e-mail with the link
     is sent after commit when `accept_url_for` (token -> absolute URL) is given.
@@ -360,10 +384,15 @@ def invitation_create(
 
     if kind not in (Role.Kind.STAFF, Role.Kind.VIEWER):
         raise CoordinationError(_("Invitations are for municipal staff and viewers."))
-    if not network.memberships.active().filter(municipality=municipality).exists():
+    member_ids = set(network.memberships.active().values_list("municipality_id", flat=True))
+    if municipality.pk not in member_ids:
         raise CoordinationError(
             _("%(municipality)s is not a current member of this network.") % {"municipality": municipality}
         )
+    if not permissions.can_grant(
+        invited_by, kind=kind, municipality=municipality, network=network, member_ids=member_ids
+    ):
+        raise CoordinationError(_("You cannot give this role: it reaches beyond the networks you coordinate."))
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         email=email.strip().lower(),
@@ -413,25 +442,53 @@ def invitation_for_token(*, token: str):
     return invitation
 
 
+def invitation_is_for(invitation, user) -> bool:
+    """Whether `user` is the invitation's addressee: the account's e-mail is the invited one."""
+    return bool(user.email) and user.email.strip().casefold() == invitation.email.casefold()
+
+
 @transaction.atomic
 def invitation_accept(*, token: str, user) -> Role:
-    """Give `user` the invited role; the link cannot be used again afterwards."""
+    """Give `user` the invited role within the inviting network; the link works once.
+
+    Only the addressee may accept (a link is not a bearer token), and only while the
+    municipality is still a member of the network and the inviter may still grant the role.
+    """
     from .models import Invitation
 
     # Locked, so two clicks on one link at the same moment grant the role once.
-    invitation = Invitation.objects.select_for_update().filter(token_hash=_token_hash(token)).first()
+    invitation = (
+        Invitation.objects.select_for_update()
+        .select_related("network", "municipality", "invited_by")
+        .filter(token_hash=_token_hash(token))
+        .first()
+    )
     if invitation is None or not invitation.is_usable:
         raise CoordinationError(_("This invitation link is not valid: it was already used or has expired."))
-    role = role_grant(user=user, kind=invitation.kind, municipality=invitation.municipality)
+    if not invitation_is_for(invitation, user):
+        raise CoordinationError(
+            _(
+                "This invitation was sent to another e-mail address. Sign in with the account of that "
+                "address, or sign out and create the account from the link."
+            )
+        )
+    if not invitation.network.memberships.active().filter(municipality=invitation.municipality).exists():
+        raise CoordinationError(
+            _("%(municipality)s is no longer a member of %(network)s, so this invitation cannot be used.")
+            % {"municipality": invitation.municipality, "network": invitation.network.code}
+        )
+    if invitation.invited_by is None or not invitation.invited_by.is_active:
+        raise CoordinationError(_("The person who sent this invitation can no longer give this role."))
+    role = role_grant(
+        user=user,
+        kind=invitation.kind,
+        municipality=invitation.municipality,
+        network=invitation.network,
+        granted_by=invitation.invited_by,
+    )
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
-    if not user.email:
-        user.email = invitation.email
-        user.save(update_fields=["email"])
-    from .permissions import forget_roles
-
-    forget_roles(user)
     return role
 
 
@@ -448,14 +505,15 @@ def account_register(*, username: str, password: str, email: str, first_name: st
 
 
 @transaction.atomic
-def account_deactivate(*, network: Network, user) -> None:
+def account_deactivate(*, network: Network, user, by) -> None:
     """Switch off an account of the network's people: it can no longer sign in.
 
     Coordinators may only deactivate accounts whose every role lies within their network
-    (staff/viewers of its member municipalities); the view checks that with the permissions module.
+    (`permissions.can_deactivate_account`).
     """
-    if user.is_superuser:
-        raise CoordinationError(_("Administrators cannot be deactivated here."))
+    member_ids = set(network.memberships.active().values_list("municipality_id", flat=True))
+    if user.is_superuser or not permissions.can_deactivate_account(by, network, user, member_ids):
+        raise CoordinationError(_("This account has roles beyond this network; only an administrator can change it."))
     user.is_active = False
     user.save(update_fields=["is_active"])
 

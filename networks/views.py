@@ -32,7 +32,7 @@ def municipality_detail(request: HttpRequest, code: str) -> HttpResponse:
         "municipality": municipality,
         "memberships": selectors.municipality_memberships(municipality=municipality),
         "attributes": sorted(municipality.attributes.items()),
-        "may_enter_data": permissions.can_enter_data(request.user, municipality),
+        "may_enter_data": permissions.is_staff_somewhere(request.user, municipality),
     }
     return render(request, "networks/municipality_detail.html", context)
 

@@ -50,12 +50,13 @@ def _round_of(network: Network, period: str) -> Round:
 
 @login_required
 def coordination_home(request: HttpRequest) -> HttpResponse:
-    permissions.require(permissions.can_create_network(request.user))
+    permissions.require(permissions.can_use_coordination(request.user))
     if permissions.is_administrator(request.user):
         networks = Network.objects.order_by("code")
     else:
         networks = Network.objects.filter(pk__in=permissions.roles_of(request.user).coordinator_of).order_by("code")
-    return render(request, "networks/coordination/home.html", {"networks": networks})
+    context = {"networks": networks, "may_create_network": permissions.can_create_network(request.user)}
+    return render(request, "networks/coordination/home.html", context)
 
 
 @login_required
@@ -66,7 +67,7 @@ def network_create(request: HttpRequest) -> HttpResponse:
         data = dict(form.cleaned_data)
         try:
             network = services.network_create(
-                code=data.pop("code"), name=data.pop("name"), coordinator=request.user, **data
+                code=data.pop("code"), name=data.pop("name"), created_by=request.user, **data
             )
         except services.CoordinationError as exc:
             form.add_error("code", str(exc))
@@ -171,6 +172,11 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     invitation = services.invitation_for_token(token=token)
     if invitation is None:
         return render(request, "networks/coordination/invitation_invalid.html", status=404)
+    if request.user.is_authenticated and not services.invitation_is_for(invitation, request.user):
+        # Not a bearer token: another signed-in account is told so, and nothing is granted.
+        return render(
+            request, "networks/coordination/invitation_accept.html", {"invitation": invitation, "wrong_account": True}
+        )
     form = None
     if request.method == "POST":
         if request.user.is_authenticated:
@@ -207,13 +213,21 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 def people(request: HttpRequest, code: str) -> HttpResponse:
     network = _network_for_coordinator(request, code)
+    permissions.require(permissions.can_manage_people(request.user, network))
     member_ids = set(network.memberships.active().values_list("municipality_id", flat=True))
+    # The people this network's invitations made (names and e-mails are personal data: a role an
+    # administrator gave for every network is not this network's to show or switch off).
     roles = (
-        Role.objects.filter(municipality_id__in=member_ids)
+        Role.objects.filter(municipality_id__in=member_ids, network=network)
         .select_related("user", "municipality")
         .order_by("municipality__name", "user__username")
     )
-    return render(request, "networks/coordination/people.html", {"network": network, "roles": roles})
+    context = {
+        "network": network,
+        "roles": roles,
+        "installation_roles": Role.objects.filter(municipality_id__in=member_ids, network__isnull=True).count(),
+    }
+    return render(request, "networks/coordination/people.html", context)
 
 
 @login_required
@@ -221,9 +235,15 @@ def people(request: HttpRequest, code: str) -> HttpResponse:
 def account_deactivate(request: HttpRequest, code: str, user_id: int) -> HttpResponse:
     network = _network_for_coordinator(request, code)
     member_ids = set(network.memberships.active().values_list("municipality_id", flat=True))
-    target = get_object_or_404(get_user_model(), pk=user_id, roles__municipality_id__in=member_ids, is_active=True)
+    target = get_object_or_404(
+        get_user_model().objects.distinct(),
+        pk=user_id,
+        roles__municipality_id__in=member_ids,
+        roles__network=network,
+        is_active=True,
+    )
     permissions.require(permissions.can_deactivate_account(request.user, network, target, member_ids))
-    services.account_deactivate(network=network, user=target)
+    services.account_deactivate(network=network, user=target, by=request.user)
     messages.success(request, _("The account %(username)s is deactivated.") % {"username": target.get_username()})
     return redirect("networks:coordination_people", code=network.code)
 
@@ -232,7 +252,7 @@ def account_deactivate(request: HttpRequest, code: str, user_id: int) -> HttpRes
 def indicator_set(request: HttpRequest, code: str) -> HttpResponse:
     network = _network_for_coordinator(request, code)
     current = list(Indicator.objects.filter(network_links__network=network).order_by("network_links__position"))
-    form = IndicatorSetForm(request.POST or None, initial={"indicators": current})
+    form = IndicatorSetForm(request.POST or None, initial={"indicators": current}, network=network, user=request.user)
     if request.method == "POST" and form.is_valid():
         chosen = list(form.cleaned_data["indicators"])
         # Keep the present order; newly chosen indicators go to the end.

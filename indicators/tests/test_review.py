@@ -155,10 +155,10 @@ def test_submission_predicates(world, persona, view_draft, view_approved, edit, 
     assert permissions.can_view_submission(user, world.network, world.a, "draft", members) is view_draft
     assert permissions.can_view_submission(user, world.network, world.a, "submitted", members) is view_draft
     assert permissions.can_view_submission(user, world.network, world.a, "approved", members) is view_approved
-    assert permissions.can_edit_submission(user, world.a, "draft", True) is edit
-    assert permissions.can_edit_submission(user, world.a, "returned", True) is edit
-    assert permissions.can_edit_submission(user, world.a, "submitted", True) is False
-    assert permissions.can_edit_submission(user, world.a, "draft", False) is False
+    assert permissions.can_edit_submission(user, world.a, world.network, "draft", True) is edit
+    assert permissions.can_edit_submission(user, world.a, world.network, "returned", True) is edit
+    assert permissions.can_edit_submission(user, world.a, world.network, "submitted", True) is False
+    assert permissions.can_edit_submission(user, world.a, world.network, "draft", False) is False
     assert permissions.can_review_submissions(user, world.network) is review
     assert permissions.can_review_submissions(user, world.other_network) is (persona == "admin")
     assert permissions.can_discuss_value(user, world.network, world.a) is discuss

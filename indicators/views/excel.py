@@ -53,11 +53,13 @@ def _editable_submission(request: HttpRequest, round_pk: int, code: str) -> Subm
     submission = Submission.objects.filter(round=round_, municipality=municipality).first()
     if submission is None:
         member_ids = selectors.round_member_ids(round=round_)
-        permissions.require(permissions.can_enter_data(request.user, municipality))
+        permissions.require(permissions.can_enter_data(request.user, municipality, round_.network))
         if municipality.pk not in member_ids or not is_open:
             raise Http404
         submission = submission_get_or_create(round=round_, municipality=municipality)
-    permissions.require(permissions.can_edit_submission(request.user, municipality, submission.status, is_open))
+    permissions.require(
+        permissions.can_edit_submission(request.user, municipality, round_.network, submission.status, is_open)
+    )
     submission.round = round_
     submission.municipality = municipality
     return submission

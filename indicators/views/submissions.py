@@ -54,7 +54,7 @@ def _submission_for(request: HttpRequest, round_: Round, municipality: Municipal
         may_start = (
             municipality.pk in member_ids
             and round_.status == Round.Status.OPEN
-            and permissions.can_enter_data(request.user, municipality)
+            and permissions.can_enter_data(request.user, municipality, round_.network)
         )
         if not may_start:
             raise Http404
@@ -75,7 +75,7 @@ def submission_form(request: HttpRequest, round_pk: int, code: str) -> HttpRespo
     municipality = get_object_or_404(Municipality, code=code)
     submission, _members = _submission_for(request, round_, municipality)
     editable = permissions.can_edit_submission(
-        request.user, municipality, submission.status, round_.status == Round.Status.OPEN
+        request.user, municipality, round_.network, submission.status, round_.status == Round.Status.OPEN
     )
     items = selectors.round_items(round=round_)
     form = None

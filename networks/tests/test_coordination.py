@@ -53,10 +53,12 @@ def test_invited_staff_member_accepts_and_can_fill_the_round(world, client):
     assert response.status_code == 302
     user = get_user_model().objects.get(username="jauna-darbiniece")
     assert user.email == "new.person@example.org"
-    assert Role.objects.filter(user=user, kind=Role.Kind.STAFF, municipality=world.a).exists()
+    # The role reaches Aizkraukle within T, the inviting network, and nowhere else.
+    assert Role.objects.filter(user=user, kind=Role.Kind.STAFF, municipality=world.a, network=world.network).exists()
     permissions.forget_roles(user)
-    assert permissions.can_enter_data(user, world.a)
-    assert not permissions.can_enter_data(user, world.b)
+    assert permissions.can_enter_data(user, world.a, world.network)
+    assert not permissions.can_enter_data(user, world.a, world.other_network)
+    assert not permissions.can_enter_data(user, world.b, world.network)
     # Signed in by the acceptance, the new staff member opens the round's form.
     form_url = reverse("indicators:submission_form", kwargs={"round_pk": round_.pk, "code": world.a.code})
     assert client.get(form_url).status_code == 200
@@ -200,15 +202,15 @@ def test_round_open_refuses_bad_input(world):
     assert Round.objects.filter(network=world.network).count() == 1
 
 
-def test_coordinator_creates_and_edits_a_network(world):
-    client = world.client("coordinator")
-    response = client.post(
+def test_administrator_creates_a_network_and_its_coordinator_edits_it(world):
+    response = world.client("admin").post(
         reverse("networks:coordination_network_create"),
         {"code": "T5", "name": "Izglītība", "name_en": "Education", "policy": "members"},
     )
     assert response.status_code == 302
     network = Network.objects.get(code="T5")
-    assert Role.objects.filter(user=world.users["coordinator"], kind="coordinator", network=network).exists()
+    RoleFactory(user=world.users["coordinator"], kind=Role.Kind.COORDINATOR, network=network)
+    client = world.client("coordinator")
     client.post(
         reverse("networks:coordination_network_edit", kwargs={"code": "T5"}),
         {"code": "T5", "name": "Izglītība un kultūra", "policy": "public"},
@@ -218,8 +220,11 @@ def test_coordinator_creates_and_edits_a_network(world):
     assert network.is_public
 
 
-def test_staff_cannot_create_networks(world):
-    response = world.client("staff_a").post(reverse("networks:coordination_network_create"), {"code": "X", "name": "X"})
+@pytest.mark.parametrize("persona", ["staff_a", "coordinator"])
+def test_only_administrators_create_networks(world, persona):
+    # A coordinator who could create a network could add any municipality to it and invite
+    # themselves as its staff.
+    response = world.client(persona).post(reverse("networks:coordination_network_create"), {"code": "X", "name": "X"})
     assert response.status_code == 403
     assert not Network.objects.filter(code="X").exists()
 
@@ -249,20 +254,29 @@ def test_coordinator_adds_and_ends_memberships(world):
     assert other.left is None
 
 
-def test_coordinator_deactivates_an_account_of_the_network(world):
+def test_coordinator_deactivates_an_account_the_network_gave(world):
     client = world.client("coordinator")
-    staff_b = world.users["staff_b"]
-    url = reverse("networks:coordination_deactivate", kwargs={"code": "T", "user_id": staff_b.pk})
+    invited = UserFactory(username="invited-b")
+    RoleFactory(user=invited, kind=Role.Kind.STAFF, municipality=world.b, network=world.network)
+    url = reverse("networks:coordination_deactivate", kwargs={"code": "T", "user_id": invited.pk})
     assert client.post(url).status_code == 302
+    invited.refresh_from_db()
+    assert not invited.is_active
+    assert not world.client("anonymous").login(username="invited-b", password="correct-horse-battery")
+
+
+def test_no_deactivation_of_a_role_an_administrator_gave_for_every_network(world):
+    staff_b = world.users["staff_b"]  # staff of B in every network B belongs to
+    url = reverse("networks:coordination_deactivate", kwargs={"code": "T", "user_id": staff_b.pk})
+    assert world.client("coordinator").post(url).status_code in (403, 404)
     staff_b.refresh_from_db()
-    assert not staff_b.is_active
-    assert not world.client("anonymous").login(username="staff-b", password="correct-horse-battery")
+    assert staff_b.is_active
 
 
 def test_no_deactivation_of_someone_with_a_role_elsewhere(world):
     both = UserFactory(username="both")
-    RoleFactory(user=both, kind=Role.Kind.STAFF, municipality=world.a)
-    RoleFactory(user=both, kind=Role.Kind.STAFF, municipality=world.c)
+    RoleFactory(user=both, kind=Role.Kind.STAFF, municipality=world.a, network=world.network)
+    RoleFactory(user=both, kind=Role.Kind.STAFF, municipality=world.c, network=world.other_network)
     url = reverse("networks:coordination_deactivate", kwargs={"code": "T", "user_id": both.pk})
     assert world.client("coordinator").post(url).status_code == 403
     both.refresh_from_db()
@@ -316,7 +330,7 @@ def _u_objects(world) -> dict:
     NetworkIndicator.objects.create(network=world.other_network, indicator=indicator)
     round_ = RoundFactory(network=world.other_network, period=PeriodFactory(label="2022"), status=Round.Status.CLOSED)
     staff_c = UserFactory(username="staff-c")
-    RoleFactory(user=staff_c, kind=Role.Kind.STAFF, municipality=world.c)
+    RoleFactory(user=staff_c, kind=Role.Kind.STAFF, municipality=world.c, network=world.other_network)
     membership = Membership.objects.get(network=world.other_network, municipality=world.c)
     return {"indicator": indicator, "round": round_, "staff_c": staff_c, "membership": membership}
 

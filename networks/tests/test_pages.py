@@ -1,13 +1,20 @@
-"""Every URL of the project, requested as every persona.
+"""Every URL of the project, requested as every persona, hostile ones included.
 
 A new URL pattern without an entry in PAGES fails `test_every_url_has_an_entry`: whoever adds
 a page decides here who may see it. Anything not allowed must be a redirect to the login page,
 403 or 404.
+
+Besides the roles of the shared fixture, three hostile personas (`hostile_world`) try every
+page: the coordinator of another network U that Aizkraukle (A) also belongs to; that
+coordinator after inviting their own e-mail as A's staff through U and accepting; and an
+account that tried to accept an invitation addressed to someone else. They see what an outsider
+sees, plus U's own business — never T's drafts, people or members-only pages.
 """
 
 from __future__ import annotations
 
 import pytest
+from django.core import mail
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from comparisons.tests.factories import recompute_run_for
@@ -16,6 +23,14 @@ from learning.tests.factories import coordination_objects, learning_objects
 
 ALL = {"staff_a", "staff_b", "viewer_a", "coordinator", "outsider", "anonymous", "admin"}
 SIGNED_IN = ALL - {"anonymous"}
+HOSTILE = ("coordinator_u", "self_invited", "wrong_invitee")
+# What the hostile personas may see beyond an outsider's pages: their own network U's workspace,
+# and (for the self-invited account, staff of A within U) the forms that start a case or a plan.
+HOSTILE_EXTRA = {
+    "networks:coordination_home": {"coordinator_u", "self_invited"},
+    "learning:practice_new": {"self_invited"},
+    "learning:plan_new": {"self_invited"},
+}
 
 # name -> (kwargs from the world, personas that get 200)
 PAGES = {
@@ -68,7 +83,7 @@ PAGES = {
     "api:composite_list": (None, ALL),
     # coordinator workspace (networks/views_coordination.py): the network T's coordinator and admins
     "networks:coordination_home": (None, {"coordinator", "admin"}),
-    "networks:coordination_network_create": (None, {"coordinator", "admin"}),
+    "networks:coordination_network_create": (None, {"admin"}),
     "networks:coordination_network": (lambda w: {"code": "T"}, {"coordinator", "admin"}),
     "networks:coordination_network_edit": (lambda w: {"code": "T"}, {"coordinator", "admin"}),
     "networks:coordination_member_end": (
@@ -149,6 +164,11 @@ QUERY_LIMITS = {
     "comparisons:indicator": 12,
     "comparisons:profile": 12,
     "comparisons:report": 12,
+    # submission, round items, values, last period's round and values, the network's distribution,
+    # threads, value history, events
+    "indicators:submission_review": 12,
+    # network, rounds, memberships, the add-member form's municipalities, indicator set, invitations
+    "networks:coordination_network": 9,
     # the plan, its actions, the target form's indicators, and progress: members, rounds, targets with values
     "learning:plan_detail": 10,
 }
@@ -175,15 +195,59 @@ def test_every_url_has_an_entry():
     assert not missing, f"URL patterns without an entry in the permission matrix: {sorted(missing)}"
 
 
-CASES = [(name, persona) for name in sorted(PAGES) for persona in sorted(ALL)]
+@pytest.fixture
+def hostile_world(world):
+    """The world, with A also a member of U and the hostile personas made through the services
+    a real person would use."""
+    from networks import services
+    from networks.models import Role
+    from networks.tests.factories import MembershipFactory, RoleFactory, UserFactory
+
+    MembershipFactory(network=world.other_network, municipality=world.a)
+    coordinator_u = UserFactory(username="coordinator-u")
+    RoleFactory(user=coordinator_u, kind=Role.Kind.COORDINATOR, network=world.other_network)
+    self_invited = UserFactory(username="self-invited")
+    RoleFactory(user=self_invited, kind=Role.Kind.COORDINATOR, network=world.other_network)
+    _invitation, token = services.invitation_create(
+        network=world.other_network,
+        email=self_invited.email,
+        kind=Role.Kind.STAFF,
+        municipality=world.a,
+        invited_by=self_invited,
+    )
+    services.invitation_accept(token=token, user=self_invited)
+    wrong_invitee = UserFactory(username="wrong-invitee")
+    _invitation, token = services.invitation_create(
+        network=world.network,
+        email="someone.else@example.org",
+        kind=Role.Kind.STAFF,
+        municipality=world.a,
+        invited_by=world.users["coordinator"],
+    )
+    with pytest.raises(services.CoordinationError):
+        services.invitation_accept(token=token, user=wrong_invitee)
+    mail.outbox.clear()
+    world.users.update(coordinator_u=coordinator_u, self_invited=self_invited, wrong_invitee=wrong_invitee)
+    return world
+
+
+def _allowed(name: str, persona: str) -> bool:
+    allowed = PAGES[name][1]
+    if persona in HOSTILE:
+        return "outsider" in allowed or persona in HOSTILE_EXTRA.get(name, set())
+    return persona in allowed
+
+
+CASES = [(name, persona) for name in sorted(PAGES) for persona in sorted(ALL) + list(HOSTILE)]
 
 
 @pytest.mark.parametrize(("name", "persona"), CASES)
-def test_page_for_persona(world, name, persona):
-    kwargs_for, allowed = PAGES[name]
+def test_page_for_persona(hostile_world, name, persona):
+    world = hostile_world
+    kwargs_for, _allowed_personas = PAGES[name]
     url = reverse(name, kwargs=kwargs_for(world) if kwargs_for else None)
     response = world.client(persona).get(url)
-    if persona in allowed:
+    if _allowed(name, persona):
         assert response.status_code == 200, f"{persona} should see {url}"
     else:
         assert response.status_code in (302, 403, 404), f"{persona} must not see {url}"
@@ -237,10 +301,13 @@ def test_my_work_lists_own_roles(world):
 
 
 def test_pages_query_counts(world, django_assert_max_num_queries):
-    client = world.client("staff_a")
-    for name, (kwargs_for, _allowed) in PAGES.items():
+    """Each page is counted as every persona who may see it (a 403 costs few queries and would
+    hide a slow page), and the page must answer 200 for them."""
+    clients = {persona: world.client(persona) for persona in ALL}
+    for name, (kwargs_for, allowed) in PAGES.items():
         if name.startswith("admin:"):
             continue
         url = reverse(name, kwargs=kwargs_for(world) if kwargs_for else None)
-        with django_assert_max_num_queries(QUERY_LIMITS.get(name, 8)):
-            client.get(url)
+        for persona in sorted(allowed):
+            with django_assert_max_num_queries(QUERY_LIMITS.get(name, 8)):
+                assert clients[persona].get(url).status_code == 200, f"{persona} {url}"

@@ -25,8 +25,8 @@ def _ask(world, question: str, user) -> bool:
     t_members = {world.a.pk, world.b.pk}
     u_members = {world.c.pk}
     return {
-        "enter_data_a": lambda: permissions.can_enter_data(user, world.a),
-        "enter_data_b": lambda: permissions.can_enter_data(user, world.b),
+        "enter_data_a": lambda: permissions.can_enter_data(user, world.a, world.network),
+        "enter_data_b": lambda: permissions.can_enter_data(user, world.b, world.network),
         "coordinate_t": lambda: permissions.can_coordinate(user, world.network),
         "coordinate_u": lambda: permissions.can_coordinate(user, world.other_network),
         "member_of_t": lambda: permissions.is_network_member(user, world.network, t_members),
@@ -48,7 +48,7 @@ def test_inactive_user_loses_every_role(world):
     user = world.users["staff_a"]
     user.is_active = False
     permissions.forget_roles(user)
-    assert not permissions.can_enter_data(user, world.a)
+    assert not permissions.can_enter_data(user, world.a, world.network)
     assert not permissions.can_use_workspace(user)
 
 
@@ -58,7 +58,7 @@ def test_roles_are_read_once_per_request(world, django_assert_num_queries):
     with django_assert_num_queries(1):
         for _ in range(5):
             permissions.can_coordinate(user, world.network)
-            permissions.can_enter_data(user, world.a)
+            permissions.can_enter_data(user, world.a, world.network)
 
 
 def test_a_person_may_hold_several_roles(world):
@@ -69,7 +69,7 @@ def test_a_person_may_hold_several_roles(world):
     role_grant(user=user, kind=Role.Kind.STAFF, municipality=world.b)
     role_grant(user=user, kind=Role.Kind.COORDINATOR, network=world.other_network)
     permissions.forget_roles(user)
-    assert permissions.can_enter_data(user, world.b)
-    assert not permissions.can_enter_data(user, world.a)
+    assert permissions.can_enter_data(user, world.b, world.network)
+    assert not permissions.can_enter_data(user, world.a, world.network)
     assert permissions.can_coordinate(user, world.other_network)
     assert not permissions.can_coordinate(user, world.network)
