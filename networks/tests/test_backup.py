@@ -28,7 +28,7 @@ from indicators.tests.factories import PeriodFactory, data_round
 from learning.models import Meeting, PracticeAttachment, PracticeCase, Tag
 from learning.tests.factories import PlanTargetFactory, learning_objects
 from networks.models import Membership, Municipality, Network, Role
-from networks.tests.factories import MembershipFactory, MunicipalityFactory
+from networks.tests.factories import MembershipFactory, MunicipalityFactory, RoleFactory, UserFactory
 
 ATTACHMENT = b"%PDF-1.4 plan of the social housing queue\n"
 
@@ -135,6 +135,10 @@ def media(settings, tmp_path):
 
 def test_a_network_moves_to_an_empty_installation_identically(world, media, tmp_path):
     _rich_network(world)
+    # A role the network's invitation gave (scoped to T) and one another network gave (not T's).
+    invited = UserFactory(username="invited-b")
+    RoleFactory(user=invited, kind=Role.Kind.STAFF, municipality=world.b, network=world.network)
+    RoleFactory(user=invited, kind=Role.Kind.VIEWER, municipality=world.b, network=world.other_network)
     figures = _figures()
     assert figures, "the published round has stored results"
     first = _export(tmp_path, "first.json")
@@ -188,6 +192,10 @@ def test_a_network_moves_to_an_empty_installation_identically(world, media, tmp_
     assert not coordinator.has_usable_password()
     assert Role.objects.filter(user=coordinator, kind=Role.Kind.COORDINATOR, network__code="T").exists()
     assert Role.objects.filter(user__username="viewer-a", kind=Role.Kind.VIEWER, municipality=a).exists()
+    # A role scoped to T comes back scoped to T; another network's role is not T's to carry.
+    assert list(Role.objects.filter(user__username="invited-b").values_list("kind", "network__code")) == [
+        ("staff", "T")
+    ]
     attachment = PracticeAttachment.objects.get()
     with attachment.file.open("rb") as fh:
         assert fh.read() == ATTACHMENT
