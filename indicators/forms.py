@@ -5,12 +5,17 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.db.models import Prefetch
 from django.utils.formats import get_format, number_format
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from .models import DataItem, Value
+from networks import permissions
+from networks.forms import DateInput
+from networks.models import Network
+
+from .models import DataItem, Indicator, Value
 from .services.values import ValueInput
 from .validation import check_value_hard
 
@@ -251,3 +256,87 @@ class BulkApproveForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["submissions"].queryset = queryset
         self.fields["submissions"].label = _("Submissions to approve")
+
+
+# --- the coordinator's rounds and indicator set ------------------------------------------------
+
+
+class RoundOpenForm(forms.Form):
+    period = forms.CharField(label=_("Period"), max_length=16, help_text=_("2024, 2024-25 or 2024-Q1"))
+    deadline = forms.DateField(label=_("Deadline"), widget=DateInput())
+    indicators = forms.ModelMultipleChoiceField(
+        label=_("Indicators"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None chosen: the network's whole indicator set."),
+    )
+
+    def __init__(self, *args, network: Network, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["indicators"].queryset = Indicator.objects.filter(network_links__network=network).order_by(
+            "network_links__position", "code"
+        )
+
+
+class DeadlineForm(forms.Form):
+    deadline = forms.DateField(label=_("New deadline"), widget=DateInput())
+
+
+class UnpublishForm(forms.Form):
+    reason = forms.CharField(label=_("Why are the results withdrawn?"), max_length=300, widget=forms.Textarea)
+
+
+class IndicatorSetForm(forms.Form):
+    indicators = forms.ModelMultipleChoiceField(
+        label=_("Indicators of this network"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, network: Network, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.network, self.user = network, user
+        self.fields["indicators"].queryset = Indicator.objects.order_by("code").prefetch_related(
+            Prefetch("networks", queryset=Network.objects.only("pk", "code"))
+        )
+
+    def clean_indicators(self):
+        """A new indicator may join the set only when no network outside the ones this person
+        coordinates uses it (`permissions.can_add_to_indicator_set`)."""
+        chosen = self.cleaned_data["indicators"]
+        refused = [
+            indicator
+            for indicator in chosen
+            if not any(n.pk == self.network.pk for n in indicator.networks.all())
+            and not permissions.can_add_to_indicator_set(
+                self.user, self.network, {n.pk for n in indicator.networks.all()}
+            )
+        ]
+        if refused:
+            raise forms.ValidationError(
+                _("%(indicators)s belong to other networks; ask an administrator to share them with this network.")
+                % {"indicators": ", ".join(indicator.code for indicator in refused)}
+            )
+        return chosen
+
+
+class IndicatorForm(forms.ModelForm):
+    """Texts, polarity and formula; the formula is checked by `Indicator.clean()`."""
+
+    class Meta:
+        model = Indicator
+        fields = [
+            "name",
+            "name_en",
+            "unit",
+            "decimals",
+            "polarity",
+            "formula",
+            "can_influence",
+            "in_index",
+            "weight",
+            "definition",
+            "definition_en",
+            "theme",
+            "theme_en",
+        ]
+        widgets = {"formula": forms.Textarea(attrs={"rows": 2})}

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import excel, exports, review, submissions
+from .views import coordination, excel, exports, review, submissions
 
 app_name = "indicators"
 
@@ -13,9 +13,23 @@ urlpatterns = [
     path("rounds/<int:round_pk>/review/approve/", review.round_bulk_approve, name="round_bulk_approve"),
     path("submissions/<int:pk>/review/", review.submission_review, name="submission_review"),
     path("submissions/<int:pk>/items/<int:item_pk>/queries/", submissions.value_query_post, name="value_query_post"),
-    # Excel round trip and exports (issue 3, part 5)
+    # Excel round trip and exports
     path("rounds/<int:round_pk>/municipalities/<str:code>/excel/", excel.excel_template, name="excel_template"),
     path("rounds/<int:round_pk>/municipalities/<str:code>/excel/upload/", excel.excel_upload, name="excel_upload"),
     path("rounds/<int:round_pk>/municipalities/<str:code>/excel/commit/", excel.excel_commit, name="excel_commit"),
     path("rounds/<int:round_pk>/values.<str:fmt>", exports.round_values_export, name="round_values_export"),
+    # The coordinator's rounds and indicator set, beside the workspace's pages in networks/urls.py.
+    path("coordination/<str:code>/indicators/", coordination.indicator_set, name="coordination_indicators"),
+    path(
+        "coordination/<str:code>/indicators/<str:indicator_code>/",
+        coordination.indicator_edit,
+        name="coordination_indicator_edit",
+    ),
+    path("coordination/<str:code>/rounds/new/", coordination.round_open, name="coordination_round_open"),
+    path("coordination/<str:code>/rounds/<str:period>/", coordination.round_detail, name="coordination_round"),
+    path(
+        "coordination/<str:code>/rounds/<str:period>/<slug:action>/",
+        coordination.round_action,
+        name="coordination_round_action",
+    ),
 ]

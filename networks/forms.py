@@ -5,11 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import UsernameField
-from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import permissions
 from .models import Municipality, Network, Role
 from .services import CODE_RE
 
@@ -84,90 +82,3 @@ class RegisterForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return data
-
-
-class RoundOpenForm(forms.Form):
-    period = forms.CharField(label=_("Period"), max_length=16, help_text=_("2024, 2024-25 or 2024-Q1"))
-    deadline = forms.DateField(label=_("Deadline"), widget=DateInput())
-    indicators = forms.ModelMultipleChoiceField(
-        label=_("Indicators"),
-        queryset=None,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text=_("None chosen: the network's whole indicator set."),
-    )
-
-    def __init__(self, *args, network: Network, **kwargs) -> None:
-        from indicators.models import Indicator
-
-        super().__init__(*args, **kwargs)
-        self.fields["indicators"].queryset = Indicator.objects.filter(network_links__network=network).order_by(
-            "network_links__position", "code"
-        )
-
-
-class DeadlineForm(forms.Form):
-    deadline = forms.DateField(label=_("New deadline"), widget=DateInput())
-
-
-class UnpublishForm(forms.Form):
-    reason = forms.CharField(label=_("Why are the results withdrawn?"), max_length=300, widget=forms.Textarea)
-
-
-class IndicatorSetForm(forms.Form):
-    indicators = forms.ModelMultipleChoiceField(
-        label=_("Indicators of this network"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
-    )
-
-    def __init__(self, *args, network: Network, user, **kwargs) -> None:
-        from indicators.models import Indicator
-
-        super().__init__(*args, **kwargs)
-        self.network, self.user = network, user
-        self.fields["indicators"].queryset = Indicator.objects.order_by("code").prefetch_related(
-            Prefetch("networks", queryset=Network.objects.only("pk", "code"))
-        )
-
-    def clean_indicators(self):
-        """A new indicator may join the set only when no network outside the ones this person
-        coordinates uses it (`permissions.can_add_to_indicator_set`)."""
-        chosen = self.cleaned_data["indicators"]
-        refused = [
-            indicator
-            for indicator in chosen
-            if not any(n.pk == self.network.pk for n in indicator.networks.all())
-            and not permissions.can_add_to_indicator_set(
-                self.user, self.network, {n.pk for n in indicator.networks.all()}
-            )
-        ]
-        if refused:
-            raise forms.ValidationError(
-                _("%(indicators)s belong to other networks; ask an administrator to share them with this network.")
-                % {"indicators": ", ".join(indicator.code for indicator in refused)}
-            )
-        return chosen
-
-
-class IndicatorForm(forms.ModelForm):
-    """Texts, polarity and formula; the formula is checked by `Indicator.clean()`."""
-
-    class Meta:
-        from indicators.models import Indicator
-
-        model = Indicator
-        fields = [
-            "name",
-            "name_en",
-            "unit",
-            "decimals",
-            "polarity",
-            "formula",
-            "can_influence",
-            "in_index",
-            "weight",
-            "definition",
-            "definition_en",
-            "theme",
-            "theme_en",
-        ]
-        widgets = {"formula": forms.Textarea(attrs={"rows": 2})}

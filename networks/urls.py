@@ -12,7 +12,7 @@ urlpatterns = [
     path("networks/", views.network_list, name="network_list"),
     path("networks/<str:code>/", views.network_detail, name="network_detail"),
     path("my/", views.my_work, name="my_work"),
-    # The coordinator workspace (issue 6).
+    # The coordinator workspace; its rounds and indicator set are in indicators/urls.py.
     path("coordination/", views_coordination.coordination_home, name="coordination_home"),
     path("coordination/networks/new/", views_coordination.network_create, name="coordination_network_create"),
     path("coordination/<str:code>/", views_coordination.coordination_network, name="coordination_network"),
@@ -29,19 +29,6 @@ urlpatterns = [
         "coordination/<str:code>/people/<int:user_id>/deactivate/",
         views_coordination.account_deactivate,
         name="coordination_deactivate",
-    ),
-    path("coordination/<str:code>/indicators/", views_coordination.indicator_set, name="coordination_indicators"),
-    path(
-        "coordination/<str:code>/indicators/<str:indicator_code>/",
-        views_coordination.indicator_edit,
-        name="coordination_indicator_edit",
-    ),
-    path("coordination/<str:code>/rounds/new/", views_coordination.round_open, name="coordination_round_open"),
-    path("coordination/<str:code>/rounds/<str:period>/", views_coordination.round_detail, name="coordination_round"),
-    path(
-        "coordination/<str:code>/rounds/<str:period>/<slug:action>/",
-        views_coordination.round_action,
-        name="coordination_round_action",
     ),
     path("invitation/<str:token>/", views_coordination.invitation_accept, name="invitation_accept"),
 ]

@@ -10,42 +10,28 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-
-from indicators.models import Indicator, Round
-from indicators.services import rounds as round_services
 
 from . import permissions, services
 from .forms import (
-    DeadlineForm,
-    IndicatorForm,
-    IndicatorSetForm,
     InvitationForm,
     MembershipAddForm,
     MembershipEndForm,
     NetworkForm,
     RegisterForm,
-    RoundOpenForm,
-    UnpublishForm,
 )
 from .models import Membership, Network, Role
 
 
-def _network_for_coordinator(request: HttpRequest, code: str) -> Network:
+def network_for_coordinator(request: HttpRequest, code: str) -> Network:
+    """The network by code, for one of its coordinators (or an administrator): 404 or 403 otherwise."""
     network = get_object_or_404(Network, code=code)
     permissions.require(permissions.can_coordinate(request.user, network))
     return network
-
-
-def _round_of(network: Network, period: str) -> Round:
-    return get_object_or_404(Round.objects.select_related("network", "period"), network=network, period__label=period)
 
 
 @login_required
@@ -79,7 +65,7 @@ def network_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def coordination_network(request: HttpRequest, code: str) -> HttpResponse:
-    network = _network_for_coordinator(request, code)
+    network = network_for_coordinator(request, code)
     context = {
         "network": network,
         "memberships": network.memberships.select_related("municipality").order_by("left", "municipality__name"),
@@ -93,7 +79,7 @@ def coordination_network(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def network_edit(request: HttpRequest, code: str) -> HttpResponse:
-    network = _network_for_coordinator(request, code)
+    network = network_for_coordinator(request, code)
     form = NetworkForm(request.POST or None, instance=network)
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in form.changed_data}
@@ -108,7 +94,7 @@ def network_edit(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def membership_add(request: HttpRequest, code: str) -> HttpResponse:
-    network = _network_for_coordinator(request, code)
+    network = network_for_coordinator(request, code)
     form = MembershipAddForm(request.POST, network=network)
     if form.is_valid():
         try:
@@ -126,7 +112,7 @@ def membership_add(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def membership_end(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    network = _network_for_coordinator(request, code)
+    network = network_for_coordinator(request, code)
     membership = get_object_or_404(Membership.objects.select_related("municipality"), network=network, pk=pk)
     form = MembershipEndForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -143,7 +129,7 @@ def membership_end(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 @login_required
 def invitation_new(request: HttpRequest, code: str) -> HttpResponse:
-    network = _network_for_coordinator(request, code)
+    network = network_for_coordinator(request, code)
     form = InvitationForm(request.POST or None, network=network)
     if request.method == "POST" and form.is_valid():
         try:
@@ -212,7 +198,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 def people(request: HttpRequest, code: str) -> HttpResponse:
-    network = _network_for_coordinator(request, code)
+    network = network_for_coordinator(request, code)
     permissions.require(permissions.can_manage_people(request.user, network))
     member_ids = set(network.memberships.active().values_list("municipality_id", flat=True))
     # The people this network's invitations made (names and e-mails are personal data: a role an
@@ -233,7 +219,7 @@ def people(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def account_deactivate(request: HttpRequest, code: str, user_id: int) -> HttpResponse:
-    network = _network_for_coordinator(request, code)
+    network = network_for_coordinator(request, code)
     member_ids = set(network.memberships.active().values_list("municipality_id", flat=True))
     target = get_object_or_404(
         get_user_model().objects.distinct(),
@@ -246,122 +232,3 @@ def account_deactivate(request: HttpRequest, code: str, user_id: int) -> HttpRes
     services.account_deactivate(network=network, user=target, by=request.user)
     messages.success(request, _("The account %(username)s is deactivated.") % {"username": target.get_username()})
     return redirect("networks:coordination_people", code=network.code)
-
-
-@login_required
-def indicator_set(request: HttpRequest, code: str) -> HttpResponse:
-    network = _network_for_coordinator(request, code)
-    current = list(Indicator.objects.filter(network_links__network=network).order_by("network_links__position"))
-    form = IndicatorSetForm(request.POST or None, initial={"indicators": current}, network=network, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        chosen = list(form.cleaned_data["indicators"])
-        # Keep the present order; newly chosen indicators go to the end.
-        order = {indicator.pk: i for i, indicator in enumerate(current)}
-        chosen.sort(key=lambda indicator: (order.get(indicator.pk, len(order)), indicator.code))
-        services.network_indicators_set(network=network, indicators=chosen)
-        messages.success(request, _("The indicator set is saved."))
-        return redirect("networks:coordination_network", code=network.code)
-    return render(
-        request,
-        "networks/coordination/indicator_set.html",
-        {"form": form, "network": network, "current": current},
-    )
-
-
-@login_required
-def indicator_edit(request: HttpRequest, code: str, indicator_code: str) -> HttpResponse:
-    network = _network_for_coordinator(request, code)
-    indicator = get_object_or_404(
-        Indicator.objects.prefetch_related(Prefetch("networks", queryset=Network.objects.only("pk"))),
-        code=indicator_code,
-        network_links__network=network,
-    )
-    permissions.require(permissions.can_edit_indicator(request.user, {n.pk for n in indicator.networks.all()}))
-    form = IndicatorForm(request.POST or None, instance=indicator)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.indicator_update(indicator=form.instance, user=request.user)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("Indicator %(code)s saved.") % {"code": indicator.code})
-            return redirect("networks:coordination_network", code=network.code)
-    title = _("Edit indicator %(code)s") % {"code": indicator.code}
-    return render(request, "networks/coordination/form.html", {"form": form, "network": network, "title": title})
-
-
-@login_required
-def round_open(request: HttpRequest, code: str) -> HttpResponse:
-    network = _network_for_coordinator(request, code)
-    form = RoundOpenForm(request.POST or None, network=network)
-    if request.method == "POST" and form.is_valid():
-        try:
-            round_ = round_services.round_open(
-                network=network,
-                period_label=form.cleaned_data["period"],
-                deadline=form.cleaned_data["deadline"],
-                indicators=form.cleaned_data["indicators"],
-                user=request.user,
-            )
-        except round_services.RoundError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Round %(period)s is open.") % {"period": round_.period.label})
-            return redirect("networks:coordination_round", code=network.code, period=round_.period.label)
-    return render(
-        request, "networks/coordination/form.html", {"form": form, "network": network, "title": _("Open a round")}
-    )
-
-
-@login_required
-def round_detail(request: HttpRequest, code: str, period: str) -> HttpResponse:
-    network = _network_for_coordinator(request, code)
-    round_ = _round_of(network, period)
-    context = {
-        "network": network,
-        "round": round_,
-        "indicators": round_.indicators.all(),
-        "history": round_.history.select_related("history_user").order_by("-history_date")[:50],
-        "deadline_form": DeadlineForm(initial={"deadline": round_.deadline}),
-        "unpublish_form": UnpublishForm(),
-    }
-    return render(request, "networks/coordination/round.html", context)
-
-
-ROUND_ACTIONS = {
-    "close": (round_services.round_close, gettext_lazy("The round is closed.")),
-    "reopen": (round_services.round_reopen, gettext_lazy("The round is open again.")),
-    "publish": (round_services.round_publish, gettext_lazy("The results are published.")),
-}
-
-
-@login_required
-@require_POST
-def round_action(request: HttpRequest, code: str, period: str, action: str) -> HttpResponse:
-    network = _network_for_coordinator(request, code)
-    round_ = _round_of(network, period)
-    try:
-        if action == "deadline":
-            form = DeadlineForm(request.POST)
-            if not form.is_valid():
-                raise round_services.RoundError(_("Give a valid date."))
-            round_services.round_deadline_extend(
-                round=round_, deadline=form.cleaned_data["deadline"], user=request.user
-            )
-            done = _("The deadline is extended.")
-        elif action == "unpublish":
-            form = UnpublishForm(request.POST)
-            if not form.is_valid():
-                raise round_services.RoundError(_("Say why the results are withdrawn."))
-            round_services.round_unpublish(round=round_, reason=form.cleaned_data["reason"], user=request.user)
-            done = _("The results are withdrawn from publication.")
-        elif action in ROUND_ACTIONS:
-            service, done = ROUND_ACTIONS[action]
-            service(round=round_, user=request.user)
-        else:
-            raise Http404
-    except round_services.RoundError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, str(done))
-    return redirect("networks:coordination_round", code=network.code, period=round_.period.label)

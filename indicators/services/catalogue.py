@@ -21,7 +21,7 @@ from networks.models import Network
 from networks.services import ImportReport
 from networks.tabular import ImportFailed, RowError, Table, parse_decimal, parse_yes_no
 
-from ..formula import FormulaError, validate_formula
+from ..formula import FormulaError, parse_formula, validate_formula
 from ..models import DataItem, Indicator, NetworkIndicator, Polarity
 
 CONTRACT_COLUMNS = (
@@ -328,3 +328,50 @@ def catalogue_import(*, table: Table) -> CatalogueReport:
             report.indicators.updated += changed
             report.indicators.unchanged += not changed
     return report
+
+
+# --- the coordinator's indicator set and indicator edits -----------------------------------------
+
+
+@transaction.atomic
+def network_indicators_set(*, network: Network, indicators) -> None:
+    """The network's indicator set becomes exactly `indicators`, in the given order.
+
+    A changed set changes the network's results (the composite index among them): recompute.
+    """
+    from comparisons.triggers import results_stale_network
+
+    wanted = [indicator.pk for indicator in indicators]
+    removed, _counts = NetworkIndicator.objects.filter(network=network).exclude(indicator_id__in=wanted).delete()
+    existing = {link.indicator_id: link for link in NetworkIndicator.objects.filter(network=network)}
+    added = 0
+    for position, indicator_id in enumerate(wanted):
+        link = existing.get(indicator_id)
+        if link is None:
+            NetworkIndicator.objects.create(network=network, indicator_id=indicator_id, position=position)
+            added += 1
+        elif link.position != position:
+            link.position = position
+            link.save(update_fields=["position"])
+    if removed or added:
+        results_stale_network(network_id=network.pk, reason="indicator set changed")
+
+
+@transaction.atomic
+def indicator_update(*, indicator, user=None):
+    """Save an edited (and `full_clean`ed) indicator; its items follow its formula.
+
+    A changed formula or polarity changes results: every round of the networks that use the
+    indicator is marked stale.
+    """
+    from comparisons.triggers import results_stale_network
+
+    before = Indicator.objects.get(pk=indicator.pk)
+    indicator._history_user = user
+    indicator.save()
+    codes = parse_formula(indicator.formula).codes
+    indicator.items.set(DataItem.objects.filter(code__in=codes))
+    if before.formula != indicator.formula or before.polarity != indicator.polarity:
+        for network_id in NetworkIndicator.objects.filter(indicator=indicator).values_list("network_id", flat=True):
+            results_stale_network(network_id=network_id, reason=f"indicator {indicator.code} changed")
+    return indicator

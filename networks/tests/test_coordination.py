@@ -113,7 +113,7 @@ def test_round_open_close_publish_and_public_visibility(world, django_capture_on
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("networks:coordination_round_open", kwargs={"code": "T"}),
+            reverse("indicators:coordination_round_open", kwargs={"code": "T"}),
             {"period": "2025", "deadline": FUTURE, "indicators": [indicator.pk]},
         )
     assert response.status_code == 302
@@ -124,7 +124,7 @@ def test_round_open_close_publish_and_public_visibility(world, django_capture_on
     assert any("staff-a@example.org" in m.to for m in mail.outbox)
 
     def act(action: str, data: dict | None = None):
-        url = reverse("networks:coordination_round_action", kwargs={"code": "T", "period": "2025", "action": action})
+        url = reverse("indicators:coordination_round_action", kwargs={"code": "T", "period": "2025", "action": action})
         return client.post(url, data or {})
 
     later = (timezone.localdate() + datetime.timedelta(days=60)).isoformat()
@@ -177,7 +177,7 @@ def test_round_open_close_publish_and_public_visibility(world, django_capture_on
     latest = round_.history.latest()
     assert latest.history_user == world.users["coordinator"]
     assert "Kļūda Bauskas datos" in latest.history_change_reason
-    page = client.get(reverse("networks:coordination_round", kwargs={"code": "T", "period": "2025"}))
+    page = client.get(reverse("indicators:coordination_round", kwargs={"code": "T", "period": "2025"}))
     assert "Kļūda Bauskas datos" in page.content.decode()
 
 
@@ -192,7 +192,7 @@ def test_members_only_network_publication_stays_with_members(world):
 
 def test_round_open_refuses_bad_input(world):
     client = world.client("coordinator")
-    url = reverse("networks:coordination_round_open", kwargs={"code": "T"})
+    url = reverse("indicators:coordination_round_open", kwargs={"code": "T"})
     past = (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
     assert "past" in client.post(url, {"period": "2025", "deadline": past}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert client.post(url, {"period": "twenty", "deadline": FUTURE}).status_code == 200
@@ -289,7 +289,7 @@ def test_indicator_set_and_editing(world):
     first = IndicatorFactory(code="A1", formula="DWELLINGS")
     second = IndicatorFactory(code="A2", formula="POPULATION")
     client = world.client("coordinator")
-    url = reverse("networks:coordination_indicators", kwargs={"code": "T"})
+    url = reverse("indicators:coordination_indicators", kwargs={"code": "T"})
     client.post(url, {"indicators": [first.pk, second.pk]})
     assert list(Indicator.objects.filter(network_links__network=world.network).order_by("code")) == [first, second]
     with mock.patch("comparisons.triggers.results_stale_network") as stale:
@@ -297,7 +297,7 @@ def test_indicator_set_and_editing(world):
     assert list(Indicator.objects.filter(network_links__network=world.network)) == [second]
     stale.assert_called_once_with(network_id=world.network.pk, reason="indicator set changed")
 
-    edit = reverse("networks:coordination_indicator_edit", kwargs={"code": "T", "indicator_code": "A2"})
+    edit = reverse("indicators:coordination_indicator_edit", kwargs={"code": "T", "indicator_code": "A2"})
     data = {"name": "Jauns", "decimals": 1, "polarity": "higher", "formula": "1000 * DWELLINGS / NOPE", "weight": 1}
     response = client.post(edit, data)
     assert response.status_code == 200
@@ -317,7 +317,7 @@ def test_a_shared_indicator_is_not_edited_by_one_networks_coordinator(world):
     shared = IndicatorFactory(code="SHARED")
     NetworkIndicator.objects.create(network=world.network, indicator=shared)
     NetworkIndicator.objects.create(network=world.other_network, indicator=shared)
-    url = reverse("networks:coordination_indicator_edit", kwargs={"code": "T", "indicator_code": "SHARED"})
+    url = reverse("indicators:coordination_indicator_edit", kwargs={"code": "T", "indicator_code": "SHARED"})
     assert world.client("coordinator").get(url).status_code == 403
     assert world.client("admin").get(url).status_code == 200
 
@@ -344,11 +344,11 @@ COORDINATOR_PAGES = [
     ("networks:coordination_invite", lambda o: {}, "post"),
     ("networks:coordination_people", lambda o: {}, "get"),
     ("networks:coordination_deactivate", lambda o: {"user_id": o["staff_c"].pk}, "post"),
-    ("networks:coordination_indicators", lambda o: {}, "post"),
-    ("networks:coordination_indicator_edit", lambda o: {"indicator_code": "U_ONLY"}, "post"),
-    ("networks:coordination_round_open", lambda o: {}, "post"),
-    ("networks:coordination_round", lambda o: {"period": "2022"}, "get"),
-    ("networks:coordination_round_action", lambda o: {"period": "2022", "action": "publish"}, "post"),
+    ("indicators:coordination_indicators", lambda o: {}, "post"),
+    ("indicators:coordination_indicator_edit", lambda o: {"indicator_code": "U_ONLY"}, "post"),
+    ("indicators:coordination_round_open", lambda o: {}, "post"),
+    ("indicators:coordination_round", lambda o: {"period": "2022"}, "get"),
+    ("indicators:coordination_round_action", lambda o: {"period": "2022", "action": "publish"}, "post"),
 ]
 
 
@@ -408,7 +408,7 @@ def test_coordinator_of_t_cannot_touch_network_u(world, name, kwargs_for, method
 def test_coordination_pages_query_counts(world, django_assert_max_num_queries):
     RoundFactory(network=world.network, period=PeriodFactory(label="2024"))
     client = world.client("coordinator")
-    for name in ("networks:coordination_network", "networks:coordination_people", "networks:coordination_round"):
+    for name in ("networks:coordination_network", "networks:coordination_people", "indicators:coordination_round"):
         kwargs = {"code": "T", "period": "2024"} if name.endswith("_round") else {"code": "T"}
         with django_assert_max_num_queries(12):
             assert client.get(reverse(name, kwargs=kwargs)).status_code == 200
@@ -423,7 +423,7 @@ def test_the_public_sees_the_results_only_after_publication(world, django_captur
     client = world.client("coordinator")
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
-            reverse("networks:coordination_round_open", kwargs={"code": "T"}), {"period": "2025", "deadline": FUTURE}
+            reverse("indicators:coordination_round_open", kwargs={"code": "T"}), {"period": "2025", "deadline": FUTURE}
         )
     with django_capture_on_commit_callbacks(execute=True):
         submissions_create(
@@ -431,7 +431,7 @@ def test_the_public_sees_the_results_only_after_publication(world, django_captur
         )
 
     def action(name: str) -> str:
-        return reverse("networks:coordination_round_action", kwargs={"code": "T", "period": "2025", "action": name})
+        return reverse("indicators:coordination_round_action", kwargs={"code": "T", "period": "2025", "action": name})
 
     with django_capture_on_commit_callbacks(execute=True):
         client.post(action("close"))
@@ -449,7 +449,7 @@ def test_the_public_sees_the_results_only_after_publication(world, django_captur
 
 def test_a_mail_failure_does_not_undo_the_publication(world, django_capture_on_commit_callbacks):
     round_ = RoundFactory(network=world.network, period=PeriodFactory(label="2024"), status=Round.Status.CLOSED)
-    url = reverse("networks:coordination_round_action", kwargs={"code": "T", "period": "2024", "action": "publish"})
+    url = reverse("indicators:coordination_round_action", kwargs={"code": "T", "period": "2024", "action": "publish"})
     with (
         mock.patch("learning.services.network_digest_send", side_effect=OSError("mail server down")),
         mock.patch("comparisons.triggers.results_stale"),

@@ -201,13 +201,13 @@ def test_a_coordinator_cannot_take_another_networks_indicator(shared):
     world = shared
     theirs = IndicatorFactory(code="T_OWN")
     NetworkIndicator.objects.create(network=world.network, indicator=theirs)
-    url = reverse("networks:coordination_indicators", kwargs={"code": "U"})
+    url = reverse("indicators:coordination_indicators", kwargs={"code": "U"})
     response = world.client("coordinator_u").post(url, {"indicators": [theirs.pk]}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     assert "ask an administrator" in response.content.decode()
     assert not NetworkIndicator.objects.filter(network=world.other_network).exists()
     # T's coordinator still edits T's own indicator.
-    edit = reverse("networks:coordination_indicator_edit", kwargs={"code": "T", "indicator_code": "T_OWN"})
+    edit = reverse("indicators:coordination_indicator_edit", kwargs={"code": "T", "indicator_code": "T_OWN"})
     assert world.client("coordinator").get(edit).status_code == 200
     # An administrator may share it; then it belongs to the administrators.
     assert world.client("admin").post(url, {"indicators": [theirs.pk]}).status_code == 302

@@ -92,13 +92,13 @@ PAGES = {
     ),
     "networks:coordination_invite": (lambda w: {"code": "T"}, {"coordinator", "admin"}),
     "networks:coordination_people": (lambda w: {"code": "T"}, {"coordinator", "admin"}),
-    "networks:coordination_indicators": (lambda w: {"code": "T"}, {"coordinator", "admin"}),
-    "networks:coordination_indicator_edit": (
+    "indicators:coordination_indicators": (lambda w: {"code": "T"}, {"coordinator", "admin"}),
+    "indicators:coordination_indicator_edit": (
         lambda w: {"code": "T", "indicator_code": coordination_objects(w)["indicator"].code},
         {"coordinator", "admin"},
     ),
-    "networks:coordination_round_open": (lambda w: {"code": "T"}, {"coordinator", "admin"}),
-    "networks:coordination_round": (
+    "indicators:coordination_round_open": (lambda w: {"code": "T"}, {"coordinator", "admin"}),
+    "indicators:coordination_round": (
         lambda w: {"code": "T", "period": coordination_objects(w)["round"].period.label},
         {"coordinator", "admin"},
     ),
@@ -142,7 +142,7 @@ NOT_GET_PAGES = {
     "indicators:excel_commit": "POST only: tested in indicators/tests/test_excel.py",
     "networks:coordination_member_add": "POST only: tested in networks/tests/test_coordination.py",
     "networks:coordination_deactivate": "POST only: tested in networks/tests/test_coordination.py",
-    "networks:coordination_round_action": "POST only: tested in networks/tests/test_coordination.py",
+    "indicators:coordination_round_action": "POST only: tested in networks/tests/test_coordination.py",
     "networks:invitation_accept": "needs a one-time token: tested in networks/tests/test_coordination.py",
     "learning:practice_publish": "POST only: tested in learning/tests/test_practice.py",
     "learning:practice_unpublish": "POST only: tested in learning/tests/test_practice.py",

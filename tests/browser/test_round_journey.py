@@ -135,7 +135,9 @@ def test_a_round_from_the_staff_form_to_the_published_results(demo_round, new_pa
     coordinator.get_by_role("button", name=_(language, "Record the decision")).click()
     coordinator.wait_for_load_state()
     expect(coordinator.get_by_text(_(language, "Approved."), exact=True)).to_be_visible()
-    coordinator.goto(live_server.url + reverse("networks:coordination_round", kwargs={"code": "T3", "period": "2025"}))
+    coordinator.goto(
+        live_server.url + reverse("indicators:coordination_round", kwargs={"code": "T3", "period": "2025"})
+    )
     coordinator.get_by_role("button", name=_(language, "Close the round")).click()
     coordinator.wait_for_load_state()
     expect(coordinator.get_by_text(_(language, "The round is closed."))).to_be_visible()
