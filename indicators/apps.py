@@ -7,3 +7,10 @@ from django.utils.translation import gettext_lazy as _
 class IndicatorsConfig(AppConfig):
     name = "indicators"
     verbose_name = _("Indicators")
+
+    def ready(self) -> None:
+        from networks.sections import demo_section_register
+
+        from .demo import demo_values_seed
+
+        demo_section_register(name="indicators", seed=demo_values_seed)

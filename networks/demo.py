@@ -9,12 +9,13 @@ from django.conf import settings
 from django.db import transaction
 
 from .models import Municipality, Network, Role
+from .sections import demo_sections
 from .services import municipalities_import, networks_import, role_grant, user_ensure
 from .tabular import read_table
 
 DATA_DIR = Path(settings.BASE_DIR) / "data"
-DEMO_PASSWORD = "benchlearning-demo"  # noqa: S105 - the published demo password (DESIGN.md §5)
-DEMO_MUNICIPALITY = "LV0020000"  # Aizkraukles novads, Pļaviņas' successor (see shared/seed)
+DEMO_PASSWORD = "benchlearning-demo"  # noqa: S105 - the published demo password (README, demo accounts)
+DEMO_MUNICIPALITY = "LV0020000"  # Aizkraukles novads, Pļaviņas' successor since the 2021 reform
 
 SEED_FILES = (
     ("import_municipalities", DATA_DIR / "lv" / "municipalities_2021.csv"),
@@ -43,9 +44,9 @@ def demo_seed(*, log: Callable[[str], object] = lambda _msg: None) -> list[tuple
         role_grant(user=coordinator, kind=Role.Kind.COORDINATOR, network=network)
     role_grant(user=staff, kind=Role.Kind.STAFF, municipality=home)
     role_grant(user=viewer, kind=Role.Kind.VIEWER, municipality=home)
-    from indicators.demo import demo_values_seed  # the indicators app builds on this one
-
-    demo_values_seed(log=log)
+    # The higher apps' parts (the indicators app's catalogue, rounds and figures), in layer order.
+    for _name, seed in demo_sections():
+        seed(log=log)
     return [
         ("demo-admin", "administrator"),
         ("demo-coordinator", "coordinator of every demo network"),
