@@ -26,13 +26,14 @@ import numpy as np
 import pandas as pd
 
 from . import engine
+from .errors import ComparisonsError
 
 FIXED_PEER_GROUPS = ("network", "all", "kind", "region")
 PEER_GROUP_RE = re.compile(r"^(network|all|kind|region|attr:.+|custom:.+|nearest:[1-9][0-9]*)$")
 MEMBERSHIP_COLUMNS = ["municipality_id", "group_key", "focal"]
 
 
-class PeerGroupError(ValueError):
+class PeerGroupError(ComparisonsError, ValueError):
     pass
 
 

@@ -41,6 +41,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .errors import IndicatorsError
+
 __all__ = [
     "MAX_DEPTH",
     "MAX_NESTING",
@@ -81,7 +83,7 @@ def missing_reason(code: str) -> str:
     return f"{REASON_MISSING}: {code}"
 
 
-class FormulaError(ValueError):
+class FormulaError(IndicatorsError, ValueError):
     """A formula that cannot be parsed or refers to unknown data items.
 
     ``position`` is the 1-based character position of the problem as shown in the message

@@ -50,6 +50,7 @@ from learning.models import (
     Tag,
 )
 
+from .errors import NetworksError
 from .models import Membership, Municipality, Network, Role
 
 FORMAT = "benchlearning-network"
@@ -58,7 +59,7 @@ VERSION = 1
 HistoricalValue = Value.history.model
 
 
-class BackupError(Exception):
+class BackupError(NetworksError):
     """The document cannot be imported; nothing was written."""
 
 

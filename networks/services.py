@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import permissions
+from .errors import NetworksError
 from .models import Membership, Municipality, Network, Role
 from .tabular import ImportFailed, RowError, Table, parse_date, parse_yes_no
 
@@ -269,7 +270,7 @@ def networks_import(*, table: Table) -> ImportReport:
     return report
 
 
-class CoordinationError(Exception):
+class CoordinationError(NetworksError):
     """A coordinator's request that the rules refuse; the message is shown to them."""
 
 

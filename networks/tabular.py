@@ -18,6 +18,8 @@ from pathlib import Path
 
 from django.utils.translation import gettext as _
 
+from .errors import NetworksError
+
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 MAX_CELL_CHARS = 10_000
 
@@ -42,7 +44,7 @@ class RowError:
         return self.message
 
 
-class ImportFailed(Exception):
+class ImportFailed(NetworksError):
     """An import found problems and wrote nothing."""
 
     def __init__(self, errors: Iterable[RowError]):

@@ -18,13 +18,14 @@ from django.utils.translation import gettext as _
 
 from networks.models import Network
 
+from ..errors import IndicatorsError
 from ..models import Indicator, Round
 from .periods import period_get_or_create
 
 logger = logging.getLogger(__name__)
 
 
-class RoundError(Exception):
+class RoundError(IndicatorsError):
     """A round transition the rules refuse; the message is shown to the coordinator."""
 
 

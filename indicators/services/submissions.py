@@ -14,11 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import notifications, selectors
+from ..errors import IndicatorsError
 from ..models import DataItem, Round, Submission, SubmissionEvent, ValueQuery
 from ..validation import check_value_hard, check_value_soft
 
 
-class WorkflowError(Exception):
+class WorkflowError(IndicatorsError):
     """A transition that is not allowed from the submission's current status."""
 
 
@@ -35,7 +36,7 @@ class SubmissionCheck:
         return not self.errors and not self.unexplained
 
 
-class SubmissionInvalid(Exception):
+class SubmissionInvalid(IndicatorsError):
     def __init__(self, check: SubmissionCheck) -> None:
         self.check = check
         super().__init__(

@@ -11,10 +11,11 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..errors import IndicatorsError
 from ..models import Submission, Value
 
 
-class ConcurrentEditError(Exception):
+class ConcurrentEditError(IndicatorsError):
     """Someone saved the submission after this edit began; nothing of this edit was saved."""
 
     def __init__(self) -> None:

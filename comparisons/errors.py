@@ -1,0 +1,9 @@
+"""The comparisons app's exception class; its errors derive from it (see `networks.errors`)."""
+
+from __future__ import annotations
+
+from networks.errors import PortalError
+
+
+class ComparisonsError(PortalError):
+    """A refusal or failure of the comparisons app, with a message for the person who asked."""
