@@ -14,14 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from openpyxl import Workbook
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: object) -> object:
-    """Text that a spreadsheet would evaluate gets a leading apostrophe; anything else as is."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+from networks.tabular import neutralise
 
 
 def table_csv(*, header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:

@@ -251,3 +251,16 @@ def parse_yes_no(text: str, *, default: bool = False) -> bool:
     if value in {"no", "nē", "ne", "n", "false", "0"}:
         return False
     raise ValueError(_("%(value)s must be yes or no") % {"value": repr(text)})
+
+
+# A cell a spreadsheet would read as a formula (CSV injection): text starting with one of these.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """Text that a spreadsheet would evaluate gets a leading apostrophe; anything else as is.
+
+    Every CSV and XLSX the portal writes passes its cells through this one function."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value

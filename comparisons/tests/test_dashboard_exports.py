@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from comparisons.reports import neutralise, table_csv, table_xlsx
+from comparisons.reports import table_csv, table_xlsx
+from networks.tabular import neutralise
 
 from .dashboard_fixtures import dashboard_data
 

@@ -15,6 +15,8 @@ from collections.abc import Iterable, Iterator
 from django.db.models import QuerySet
 from openpyxl import Workbook
 
+from networks.tabular import neutralise
+
 from ..models import Round, Value
 
 COLUMNS = (
@@ -30,12 +32,6 @@ COLUMNS = (
     "missing_reason",
     "explanation",
 )
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(text: str) -> str:
-    """A text cell that no spreadsheet will read as a formula."""
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def round_values(*, round: Round, statuses: Iterable[str] | None = None) -> QuerySet[Value]:

@@ -196,15 +196,6 @@ def value_query_add(*, submission: Submission, item: DataItem, user, text: str) 
     return ValueQuery.objects.create(submission=submission, item=item, author=user, text=text.strip())
 
 
-def round_opened_notify(round: Round) -> int:
-    """E-mail the staff of every member municipality that the round is open; returns how many.
-
-    Called by whoever opens a round (the coordinator workspace), inside or outside a transaction:
-    the mail leaves after commit.
-    """
-    return notifications.notify_round_opened(round=round, municipality_ids=selectors.round_member_ids(round=round))
-
-
 def round_deadline_remind(*, round: Round) -> int:
     """E-mail the staff of member municipalities that have not submitted yet; returns how many.
 

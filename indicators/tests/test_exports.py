@@ -11,8 +11,8 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from indicators.models import Round, Submission
-from indicators.services.exports import neutralise
 from indicators.tests.factories import SubmissionFactory, ValueFactory, data_round
+from networks.tabular import neutralise
 
 
 @pytest.fixture

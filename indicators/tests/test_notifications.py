@@ -10,10 +10,10 @@ from celery.exceptions import Retry
 from django.conf import settings
 from django.core import mail
 
+from indicators import notifications, selectors
 from indicators.models import DataItem, Round, Submission
 from indicators.services.submissions import (
     round_deadline_remind,
-    round_opened_notify,
     submission_return,
     submission_submit,
 )
@@ -24,8 +24,15 @@ from networks.tests.factories import RoleFactory, UserFactory
 from .factories import SubmissionFactory, ValueFactory, data_round
 
 
+def round_opened_notify(round_: Round) -> int:
+    return notifications.notify_round_opened(round=round_, municipality_ids=selectors.round_member_ids(round=round_))
+
+
 def test_round_opened_mails_staff_of_member_municipalities_only(world, django_capture_on_commit_callbacks):
     round_ = data_round(world, others=0)
+    # Staff of A whose role reaches only another network is not this round's business.
+    elsewhere = UserFactory(username="staff-a-in-u")
+    RoleFactory(user=elsewhere, kind=Role.Kind.STAFF, municipality=world.a, network=world.other_network)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         sent = round_opened_notify(round_)
     assert sent == 2
