@@ -101,6 +101,9 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     # Before anything reads the body (CSRF reads the form): a too large upload is refused unread.
     "benchlearning.middleware.RequestSizeLimitMiddleware",
+    # After the size check (a body too large is not read) and the language (the refusal is
+    # translated), before anything looks the path up or reads a form.
+    "benchlearning.middleware.ControlCharacterMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
