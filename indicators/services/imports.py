@@ -233,13 +233,15 @@ class _RowChecker:
         self.municipalities = dict(Municipality.objects.values_list("code", "id"))
         self.items = {item.code: item for item in DataItem.objects.all()}
         self.labels: dict[str, str | None] = {}  # label as written -> normalised label, or None
+        self.label_errors: dict[str, str] = {}  # label as written -> why it is refused
 
     def label(self, label: str) -> str | None:
         if label not in self.labels:
             try:
                 Period.bounds_from_label(label)
-            except ValueError:
+            except ValueError as exc:
                 self.labels[label] = None
+                self.label_errors[label] = str(exc)
             else:
                 self.labels[label] = label.strip()
         return self.labels[label]
@@ -260,7 +262,7 @@ class _RowChecker:
             messages.append(_("unknown data item code %(code)s") % {"code": repr(item_code)})
         period = self.label(label)
         if period is None:
-            messages.append(_("%(label)s is not a period label (2024, 2024-25 or 2024-Q1)") % {"label": repr(label)})
+            messages.append(self.label_errors[label])
         if messages:
             return messages, None
         if raw:
