@@ -804,7 +804,10 @@ class _CsvRows:
             " OR number <> trunc(number, 15) OR (min_value IS NOT NULL AND number < min_value)"
             " OR (max_value IS NOT NULL AND number > max_value))), true) AS bad, odd"
             " FROM (SELECT t.n, m.id AS municipality_id, i.id AS item_id, i.min_value, i.max_value, t.period,"
-            " CASE WHEN t.value <> '' AND t.cleaned ~ %(number)s THEN t.cleaned::numeric END AS number,"
+            # Not cast beyond the cell limit: PostgreSQL's numeric refuses more than 16,383 digits
+            # after the point with an error (such a row is odd, and read_table refuses it).
+            " CASE WHEN t.value <> '' AND length(t.cleaned) <= %(longest)s AND t.cleaned ~ %(number)s"
+            " THEN t.cleaned::numeric END AS number,"
             " t.value = '' AS is_missing,"
             " CASE WHEN t.value = '' THEN t.note ELSE '' END AS missing_reason,"
             " CASE WHEN t.value = '' THEN '' ELSE t.note END AS explanation, t.odd"
@@ -817,7 +820,7 @@ class _CsvRows:
             f" FROM import_values_raw OFFSET 0) AS s WHERE NOT ({blank}) OFFSET 0) AS t"
             f" LEFT JOIN {Municipality._meta.db_table} AS m ON m.code = t.municipality_code"
             f" LEFT JOIN {DataItem._meta.db_table} AS i ON i.code = t.item_code OFFSET 0) AS c",  # nosec B608
-            {"ws": WHITESPACE, "number": SQL_NUMBER},
+            {"ws": WHITESPACE, "number": SQL_NUMBER, "longest": MAX_CELL_CHARS},
         )
 
     def write(
