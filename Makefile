@@ -40,8 +40,10 @@ compilemessages: install check-gettext
 messages: install check-gettext
 	$(PY) manage.py makemessages -l lv --no-location --ignore='.venv/*' --ignore='staticfiles/*' --ignore='bench/*'
 
+# The cache table holds the throttles' counts (password reset mails), shared by every worker.
 migrate: install
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
 
 seed: migrate
 	$(PY) manage.py seed_demo
@@ -56,6 +58,7 @@ run: compilemessages seed
 serve: compilemessages
 	DEBUG=0 $(PY) manage.py collectstatic --noinput -v0
 	DEBUG=0 $(PY) manage.py migrate --noinput
+	DEBUG=0 $(PY) manage.py createcachetable
 	DEBUG=0 $(BIN)/gunicorn benchlearning.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-2} \
 	  --threads $${WEB_THREADS:-4} --access-logfile -
 

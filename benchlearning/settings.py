@@ -101,6 +101,9 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     # Before anything reads the body (CSRF reads the form): a too large upload is refused unread.
     "benchlearning.middleware.RequestSizeLimitMiddleware",
+    # After the size check (a body too large is not read) and the language (the refusal is
+    # translated), before anything looks the path up or reads a form.
+    "benchlearning.middleware.ControlCharacterMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -174,6 +177,19 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = 1 if envbool("BEHIND_PROXY", False) else None
 AXES_VERBOSE = False
+# Password reset mails (networks.views.PasswordResetView): at most this many an hour to one
+# e-mail address, and asked from one client address.
+PASSWORD_RESET_PER_ADDRESS = envint("PASSWORD_RESET_PER_ADDRESS", 3)
+PASSWORD_RESET_PER_IP = envint("PASSWORD_RESET_PER_IP", 10)
+# The cache holds throttle counts (networks/throttles.py) that every web worker must share: a
+# database table (`manage.py createcachetable`, run by `make migrate` and `make serve`), not
+# each process's memory.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "benchlearning_cache",
+    }
+}
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "networks:my_work"
 LOGOUT_REDIRECT_URL = "home"

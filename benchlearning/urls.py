@@ -14,6 +14,8 @@ urlpatterns = [
     path("learning/", include("learning.urls")),
     path("comparisons/", include("comparisons.urls")),
     path("api/", include("comparisons.api.urls")),
+    # Before Django's own: the throttled password reset (networks.views.PasswordResetView).
+    path("accounts/password_reset/", network_views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

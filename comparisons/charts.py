@@ -8,7 +8,8 @@ through ``plotly.graph_objects``: the browser only needs the JSON, and graph_obj
 and encoding cost ~15-20 ms per figure (issue #5). The values are JSON-safe (Python numbers,
 strings, None; NaN and infinities become None, as Plotly's JSON encoder writes them), and every
 builder gives exactly what ``pio.to_json(go_figure, validate=False)`` gave for the graph_objects
-version (comparisons/tests/test_charts_reference.py).
+version (comparisons/tests/test_charts_reference.py), except that texts from the data are
+HTML-escaped: Plotly reads titles, labels and hover texts as pseudo-HTML (`_escape_texts`).
 
 Colours are the Okabe-Ito palette (distinguishable with every common colour-vision
 deficiency); a band is never told by colour alone — every band also carries its icon
@@ -17,6 +18,7 @@ deficiency); a band is never told by colour alone — every band also carries it
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -120,6 +122,41 @@ def _layout(figure: Figure, *, title: str, separators: str, height: int | None =
     figure["layout"].setdefault("yaxis", {})["automargin"] = True
     if height:
         figure["layout"]["height"] = height
+    return _escape_texts(figure)
+
+
+# Trace and axis properties that show text from the data (names of municipalities and
+# indicators, units, labels) rather than the builders' fixed settings.
+_TRACE_TEXTS = ("name", "text", "hovertext", "x", "y", "customdata")
+_AXIS_TEXTS = ("categoryarray", "ticktext")
+
+
+def _escaped(value: Any) -> Any:
+    """Text as Plotly shows it verbatim: it reads titles, labels and hover texts as its own
+    pseudo-HTML (`<a href>`, `<b>`, `<br>`), and shows `&lt;` as `<`. Numbers stay numbers."""
+    if type(value) is str:
+        return html.escape(value, quote=False) if ("<" in value or "&" in value or ">" in value) else value
+    if type(value) is list:
+        return [_escaped(item) for item in value]
+    return value
+
+
+def _escape_texts(figure: Figure) -> Figure:
+    """Every text from the data escaped, so a name like `<a href="…">` is shown, not a link.
+
+    Done once here, on the finished figure (every builder ends with `_layout`), so the builders
+    compare and place names as they are and the same name is escaped alike in every place
+    (a bar's category and the axis's category order)."""
+    for trace in figure["data"]:
+        for key in _TRACE_TEXTS:
+            if key in trace:
+                trace[key] = _escaped(trace[key])
+    layout = figure["layout"]
+    layout["title"]["text"] = _escaped(layout["title"]["text"])
+    for axis in ("xaxis", "yaxis"):
+        for key in _AXIS_TEXTS:
+            if key in layout.get(axis, {}):
+                layout[axis][key] = _escaped(layout[axis][key])
     return figure
 
 

@@ -1,47 +1,53 @@
 """What the rest of the portal calls when stored results may no longer be true.
 
 indicators' services call `results_stale` after approving, returning or editing an approved
-submission; the comparisons app decides what to recompute and when (after commit, in Celery).
-Publication and catalogue changes call `results_stale_network` for a wider run.
+submission; the comparisons app decides what to recompute. Publication and catalogue changes
+call `results_stale_network` for a wider run.
+
+The request is recorded in the caller's transaction: a pending `RecomputeRun` per scope, saved
+(or rolled back) with the approval itself. Only sending it to the workers waits for the commit.
+Whatever fails after the commit (the broker is down, another after-commit step raises, the
+process dies), the pending run is in the database, and the next request of its scope, the
+resend sweep (`pending_runs_resend_task`, every few minutes) or the nightly recompute runs it.
+Scopes are requested in one order (network id, period id), so two transactions that make the
+same scopes stale queue on their lock rows instead of deadlocking.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
-
-from django.db import transaction
 
 
 def results_stale(*, round_id: int, item_ids: Iterable[int] | None = None) -> None:
     """The approved values of `round_id` changed (for `item_ids`, or all items when None).
 
-    After commit, requests a recompute of just the indicators that read those items in the
-    round's network/period; of the same indicators in every other network with a round in that
-    period (their `all` and other cross-network peer groups include this municipality); and of
-    the next period's rounds (their change against the previous period). A change of a
-    nearest-neighbour context item recomputes the whole scope. Nothing happens if the
+    Requests a recompute of just the indicators that read those items in the round's
+    network/period; of the same indicators in every other network with a round in that period
+    (their `all` and other cross-network peer groups include this municipality); and of the
+    next period's rounds (their change against the previous period). A change of a
+    nearest-neighbour context item recomputes the whole scope. Nothing is requested if the
     transaction rolls back.
     """
     ids = None if item_ids is None else sorted(set(item_ids))
-    transaction.on_commit(lambda: _request_for_round(round_id, ids))
+    _request_for_round(round_id, ids)
 
 
 def results_stale_network(*, network_id: int, period_id: int | None = None, reason: str = "") -> None:
-    """Recompute a whole network (one period or all of its rounds) after commit: publication,
-    a catalogue change."""
+    """Recompute a whole network (one period or all of its rounds): publication, a catalogue change."""
+    from indicators.models import Period
+    from networks.models import Network
 
-    def request() -> None:
-        from indicators.models import Period
-        from networks.models import Network
+    from .services import recompute_request, recompute_scopes
 
-        from .services import recompute_request, recompute_scopes
+    network = Network.objects.get(pk=network_id)
+    period = Period.objects.get(pk=period_id) if period_id is not None else None
+    for scope_network, scope_period in _in_lock_order(recompute_scopes(network=network, period=period)):
+        recompute_request(network=scope_network, period=scope_period, reason=reason or "network changed")
 
-        network = Network.objects.get(pk=network_id)
-        period = Period.objects.get(pk=period_id) if period_id is not None else None
-        for scope_network, scope_period in recompute_scopes(network=network, period=period):
-            recompute_request(network=scope_network, period=scope_period, reason=reason or "network changed")
 
-    transaction.on_commit(request)
+def _in_lock_order(scopes: Iterable[tuple]) -> list[tuple]:
+    return sorted(scopes, key=lambda scope: (scope[0].pk, scope[1].pk))
 
 
 def _request_for_round(round_id: int, item_ids: list[int] | None) -> None:
@@ -76,11 +82,10 @@ def _request_for_round(round_id: int, item_ids: list[int] | None) -> None:
     if indicator_ids is not None:
         others = others.filter(network__indicators__in=indicator_ids).distinct()
     scopes += [(other.network, round_.period) for other in others]
-    following = Round.objects.filter(period__in=next_periods(round_.period), network=round_.network)
-    scopes += [
-        (later.network, later.period)
-        for later in following.select_related("network", "period").order_by("period__start", "-period__end")
-    ]
+    # A period ending on the last day there is (`9999`, from before labels were bounded) has no next one.
+    if round_.period.end < datetime.date.max:
+        following = Round.objects.filter(period__in=next_periods(round_.period), network=round_.network)
+        scopes += [(later.network, later.period) for later in following.select_related("network", "period")]
     reason = "values changed"
-    for network, period in scopes:
+    for network, period in _in_lock_order(scopes):
         recompute_request(network=network, period=period, indicator_ids=indicator_ids, reason=reason)

@@ -8,7 +8,7 @@ from .dashboard_views import dashboards
 app_name = "comparisons"
 
 urlpatterns = [
-    path("runs/<int:pk>/progress/", views.run_progress, name="run_progress"),
+    path("runs/<id:pk>/progress/", views.run_progress, name="run_progress"),
     # Dashboards (issue 5): stored results only; the query string holds period, peer group, theme.
     path("dashboards/", dashboards.dashboard_index, name="index"),
     path("dashboards/<str:network>/", dashboards.network_overview, name="overview"),

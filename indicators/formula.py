@@ -252,7 +252,10 @@ class _Parser:
     def _primary(self) -> Node:
         token = self._advance()
         if token.kind == "number":
-            return Number(float(token.text))
+            value = float(token.text)
+            if not math.isfinite(value):  # 400 digits and more: no float holds it
+                raise FormulaError(f"number too large at position {token.offset + 1}", token.offset + 1)
+            return Number(value)
         if token.kind == "code":
             return Code(token.text)
         if token.kind == "op" and token.text == "(":

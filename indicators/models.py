@@ -176,11 +176,15 @@ class NetworkIndicator(models.Model):
 
 
 PERIOD_PATTERNS = (
-    # (kind, regex) — labels as DESIGN.md §2 writes them.
-    ("year", re.compile(r"^(?P<year>\d{4})$")),
-    ("financial_year", re.compile(r"^(?P<year>\d{4})-(?P<end>\d{2})$")),
-    ("quarter", re.compile(r"^(?P<year>\d{4})-Q(?P<quarter>[1-4])$")),
+    # (kind, regex) — labels as DESIGN.md §2 writes them. ASCII digits only: `\d` would take
+    # full-width or Arabic-Indic digits as the year 2024 and make a second period of that year.
+    ("year", re.compile(r"(?P<year>[0-9]{4})")),
+    ("financial_year", re.compile(r"(?P<year>[0-9]{4})-(?P<end>[0-9]{2})")),
+    ("quarter", re.compile(r"(?P<year>[0-9]{4})-Q(?P<quarter>[1-4])")),
 )
+# The years a period may fall in: a typo (`9999`, `0224`) is refused, not opened as a round
+# (9999 has no next year to compare with, and year 0 is no date at all).
+PERIOD_YEARS = (1900, 2100)
 
 
 class Period(models.Model):
@@ -211,10 +215,15 @@ class Period(models.Model):
         """
         label = label.strip()
         for kind, pattern in PERIOD_PATTERNS:
-            match = pattern.match(label)
+            match = pattern.fullmatch(label)
             if not match:
                 continue
             year = int(match["year"])
+            if not PERIOD_YEARS[0] <= year <= PERIOD_YEARS[1]:
+                raise ValueError(
+                    _("%(label)s: the year must be from %(first)d to %(last)d")
+                    % {"label": label, "first": PERIOD_YEARS[0], "last": PERIOD_YEARS[1]}
+                )
             if kind == "year":
                 return kind, datetime.date(year, 1, 1), datetime.date(year, 12, 31)
             if kind == "financial_year":
@@ -229,7 +238,7 @@ class Period(models.Model):
                 else datetime.date(year, 3 * quarter + 1, 1) - datetime.timedelta(days=1)
             )
             return kind, start, end
-        raise ValueError(_("%(label)s is not a period label (2024, 2024-25 or 2024-Q1)") % {"label": label})
+        raise ValueError(_("%(label)s is not a period label (2024, 2024-25 or 2024-Q1)") % {"label": repr(label)})
 
 
 class Round(models.Model):

@@ -45,13 +45,9 @@ def check_value_hard(item: DataItem, raw: str | Decimal | float | int | None) ->
             number = parse_decimal(str(raw))
         except ValueError as exc:
             return Checked(None, str(exc))
-    # 38 digits, 15 after the point (the Value column): more would be silently rounded.
-    if number != 0 and number.adjusted() >= 23:
-        return Checked(None, _("the number is too large"))
-    # The default context (28 digits) cannot quantize 20 digits before and 16 after the point:
-    # compare in one wide enough for any number that passed the check above.
-    if number.as_tuple().exponent < -15 and number != number.quantize(Decimal(1).scaleb(-15), context=WIDE):
-        return Checked(None, _("at most 15 digits after the decimal point"))
+    error = number_size_error(number)
+    if error:
+        return Checked(None, error)
     if item.min_value is not None and number < item.min_value:
         return Checked(
             None,
@@ -65,6 +61,19 @@ def check_value_hard(item: DataItem, raw: str | Decimal | float | int | None) ->
             % {"value": number_format(number), "max": _plain(item.max_value)},
         )
     return Checked(number)
+
+
+def number_size_error(number: Decimal) -> str | None:
+    """Why `number` does not fit a number column of the values and the items' limits (38 digits,
+    15 after the point), or None. Without this, more digits would be silently rounded, or
+    refused by the database."""
+    if number != 0 and number.adjusted() >= 23:
+        return _("the number is too large")
+    # The default context (28 digits) cannot quantize 20 digits before and 16 after the point:
+    # compare in one wide enough for any number that passed the check above.
+    if number.as_tuple().exponent < -15 and number != number.quantize(Decimal(1).scaleb(-15), context=WIDE):
+        return _("at most 15 digits after the decimal point")
+    return None
 
 
 def _plain(limit: Decimal | int | float) -> str:

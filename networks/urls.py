@@ -19,14 +19,14 @@ urlpatterns = [
     path("coordination/<str:code>/edit/", views_coordination.network_edit, name="coordination_network_edit"),
     path("coordination/<str:code>/members/add/", views_coordination.membership_add, name="coordination_member_add"),
     path(
-        "coordination/<str:code>/members/<int:pk>/end/",
+        "coordination/<str:code>/members/<id:pk>/end/",
         views_coordination.membership_end,
         name="coordination_member_end",
     ),
     path("coordination/<str:code>/invite/", views_coordination.invitation_new, name="coordination_invite"),
     path("coordination/<str:code>/people/", views_coordination.people, name="coordination_people"),
     path(
-        "coordination/<str:code>/people/<int:user_id>/deactivate/",
+        "coordination/<str:code>/people/<id:user_id>/deactivate/",
         views_coordination.account_deactivate,
         name="coordination_deactivate",
     ),

@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+import logging
+
+from axes.helpers import get_client_ip_address
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 
-from . import permissions, selectors
+from . import permissions, selectors, throttles
 from .models import Municipality, Network
+
+logger = logging.getLogger(__name__)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -68,3 +74,22 @@ def my_work(request: HttpRequest) -> HttpResponse:
         "is_administrator": permissions.is_administrator(request.user),
     }
     return render(request, "networks/my_work.html", context)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset by e-mail, throttled per e-mail address and per client address
+    (`throttles.password_reset_allowed`: 3 and 10 an hour by default). django-axes throttles
+    logins only: a reset request is no login attempt.
+
+    A throttled request gets the same "sent" page as every other request, and no mail is sent.
+    The page never says whether the address has an account; nor does it say that the limit was
+    reached (a 429 would tell someone probing addresses when to slow down, and nobody waiting
+    for a mail needs more than three an hour). Throttled requests are logged.
+    """
+
+    def form_valid(self, form):
+        client_ip = get_client_ip_address(self.request) or "unknown"
+        if not throttles.password_reset_allowed(email=form.cleaned_data["email"], client_ip=client_ip):
+            logger.warning("password reset throttled (client %s)", client_ip)
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)

@@ -353,3 +353,36 @@ def test_series_without_a_municipality_shows_each_periods_network_median_and_qua
         )
         assert shown == pytest.approx(statistics.median(values))
         assert upper == pytest.approx(statistics.quantiles(values, n=4, method="inclusive")[2])
+
+
+MARKUP = '<a href="https://x">x</a>'
+
+
+def _texts(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _texts(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _texts(item)]
+    return []
+
+
+@pytest.mark.parametrize("persona", ["anonymous", "staff_a"])
+def test_names_reach_the_charts_as_text_never_as_plotly_markup(world, data, persona):
+    """Plotly reads titles, labels and hover texts as pseudo-HTML: an indicator named like a link
+    would be a clickable link on the public map. Escaped, Plotly shows the name as written."""
+    for obj in (data.soc, world.a):
+        obj.name = obj.name_en = MARKUP
+        obj.save()
+    data.soc.unit = "<b>per 1000</b>"
+    data.soc.save()
+    client = world.client(persona)
+    texts = []
+    for name, url in pages(world).items():
+        query = {"period": "2024", "indicator": "SOC", "municipality": world.a.code}
+        figures = chart_figures(html_of(client.get(url, query)))
+        assert figures, name
+        texts += _texts(figures)
+    assert not [text for text in texts if "<a" in text.lower() or "<b>" in text.lower()]
+    assert any("&lt;a href=" in text for text in texts)  # the name is there, as text

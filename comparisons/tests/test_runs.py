@@ -8,13 +8,15 @@ from unittest import mock
 import pytest
 from celery.exceptions import Retry
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from comparisons import services, tasks
 from comparisons.models import RecomputeRun, Result, ScopeLock
 from comparisons.services import ScopeBusy, recompute_request, recompute_run_execute
 from comparisons.triggers import results_stale, results_stale_network
-from indicators.models import Period, Round
+from indicators.models import DataItem, Period, Round, Submission, Value
+from indicators.services.submissions import submission_approve
 
 from .factories import indicator_create, submissions_create
 
@@ -200,3 +202,102 @@ def test_a_fresh_pending_run_is_not_sent_twice(scope):
     with mock.patch.object(tasks.recompute_run_task, "delay") as delay:
         assert tasks.pending_runs_resend_task() == 0
     delay.assert_not_called()
+
+
+# --- an approval's recompute survives whatever fails after the commit ------------------------------
+
+
+def _submitted(world):
+    """A submitted submission of A in T/2024, its indicator X read by the network's results."""
+    indicator_create(code="X", networks=[world.network])
+    submissions_create(network=world.network, period="2024", values={world.b: {"X": 2}})
+    return submissions_create(
+        network=world.network, period="2024", values={world.a: {"X": 1}}, status=Submission.Status.SUBMITTED
+    )[world.a]
+
+
+def _runs_in_process_after_a_sweep(django_capture_on_commit_callbacks) -> RecomputeRun:
+    """The resend sweep a few minutes later (beat), with a broker that works again."""
+    RecomputeRun.objects.update(requested_at=timezone.now() - datetime.timedelta(minutes=10))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.pending_runs_resend_task() == 1
+    return RecomputeRun.objects.get()
+
+
+def test_an_approval_records_its_recompute_in_its_own_transaction(world, django_capture_on_commit_callbacks):
+    submission = _submitted(world)
+    # Nothing after the commit runs (the process dies, or an earlier after-commit step raises):
+    # the approval and its pending recompute were committed together.
+    with django_capture_on_commit_callbacks(execute=False):
+        submission_approve(submission=submission, user=world.users["coordinator"])
+    submission.refresh_from_db()
+    assert submission.status == Submission.Status.APPROVED
+    run = RecomputeRun.objects.get()
+    assert (run.network, run.period.label, run.status) == (world.network, "2024", RecomputeRun.Status.PENDING)
+    assert not Result.objects.exists()
+
+    run = _runs_in_process_after_a_sweep(django_capture_on_commit_callbacks)
+    assert run.status == RecomputeRun.Status.DONE
+    assert Result.objects.filter(municipality=world.a, peer_group="network").get().value == 1
+
+
+def test_an_approval_keeps_its_recompute_when_the_enqueue_fails_after_commit(
+    world, settings, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    submission = _submitted(world)
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # production: a broker is configured, and it is down
+    url = reverse("indicators:submission_review", kwargs={"pk": submission.pk})
+    with (
+        mock.patch.object(tasks.recompute_run_task, "delay", side_effect=OperationalError("broker down")) as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = world.client("coordinator").post(url, {"decision": "approve"})
+    assert response.status_code == 302
+    assert delay.called
+    submission.refresh_from_db()
+    assert submission.status == Submission.Status.APPROVED
+    assert RecomputeRun.objects.get().status == RecomputeRun.Status.PENDING
+
+    run = _runs_in_process_after_a_sweep(django_capture_on_commit_callbacks)
+    assert run.status == RecomputeRun.Status.DONE
+    assert Result.objects.filter(municipality=world.a, peer_group="network").get().value == 1
+
+
+def test_an_approval_in_a_period_ending_on_the_last_date_still_requests_its_recompute(
+    world, django_capture_on_commit_callbacks
+):
+    # Labels are bounded now (indicators/tests/test_periods.py); a database may hold one from before.
+    period = Period.objects.create(
+        label="9999", kind="year", start=datetime.date(9999, 1, 1), end=datetime.date(9999, 12, 31)
+    )
+    indicator_create(code="X", networks=[world.network])
+    round_ = Round.objects.create(network=world.network, period=period)
+    submission = Submission.objects.create(round=round_, municipality=world.a, status=Submission.Status.SUBMITTED)
+    Value.objects.create(submission=submission, item=DataItem.objects.get(code="X"), number=1)
+    with django_capture_on_commit_callbacks(execute=False):
+        submission_approve(submission=submission, user=world.users["coordinator"])
+    submission.refresh_from_db()
+    assert submission.status == Submission.Status.APPROVED
+    assert RecomputeRun.objects.get().period == period
+
+
+def test_requests_of_several_scopes_lock_them_in_one_order(world, django_capture_on_commit_callbacks):
+    """Two approvals making the same scopes stale, from two networks, must not deadlock: both
+    take the scopes' lock rows in the same order (network id, period id)."""
+    x = indicator_create(code="X", networks=[world.network, world.other_network])
+    submissions_create(network=world.other_network, period="2024", values={world.c: {"X": 3}})
+    submissions_create(network=world.network, period="2024", values={world.a: {"X": 1}})
+    round_ = Round.objects.get(network=world.other_network, period__label="2024")
+    taken = []
+    real = services._scope_lock
+
+    def spy(*, network_id, period_id):
+        taken.append((network_id, period_id))
+        return real(network_id=network_id, period_id=period_id)
+
+    with mock.patch.object(services, "_scope_lock", spy), django_capture_on_commit_callbacks(execute=False):
+        results_stale(round_id=round_.pk, item_ids=list(x.items.values_list("pk", flat=True)))
+    assert taken == sorted(taken)
+    assert len(set(taken)) == 2

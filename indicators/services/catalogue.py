@@ -23,6 +23,7 @@ from networks.tabular import ImportFailed, RowError, Table, parse_decimal, parse
 
 from ..formula import FormulaError, parse_formula, validate_formula
 from ..models import DataItem, Indicator, NetworkIndicator, Polarity
+from ..validation import number_size_error
 
 CONTRACT_COLUMNS = (
     "code",
@@ -73,10 +74,17 @@ def _decimal(row_line: int, column: str, text: str, errors: list[RowError]) -> D
     if not text:
         return None
     try:
-        return parse_decimal(text)
+        number = parse_decimal(text)
     except ValueError as exc:
         errors.append(RowError(row_line, f"{column}: {exc}"))
         return None
+    # What a value's column holds (38 digits, 15 after the point): a longer number would be
+    # rounded or refused by the database. The weight's narrower range is checked on top.
+    error = number_size_error(number)
+    if error:
+        errors.append(RowError(row_line, f"{column}: {error}"))
+        return None
+    return number
 
 
 def _parse_row(row, present: set[str], errors: list[RowError]) -> _Parsed | None:
@@ -107,7 +115,12 @@ def _parse_row(row, present: set[str], errors: list[RowError]) -> _Parsed | None
             )
     decimals_text = row.get("decimals")
     if decimals_text:
-        if not decimals_text.isdigit() or int(decimals_text) > MAX_DECIMALS:
+        # ASCII digits, at most two: `int()` refuses 5,000 digits with a ValueError of its own,
+        # and str.isdigit() is true for `²` and other digits int() does not read.
+        if (
+            not (decimals_text.isascii() and decimals_text.isdigit() and len(decimals_text) <= 2)
+            or int(decimals_text) > MAX_DECIMALS
+        ):
             errors.append(
                 RowError(
                     line,

@@ -233,13 +233,15 @@ class _RowChecker:
         self.municipalities = dict(Municipality.objects.values_list("code", "id"))
         self.items = {item.code: item for item in DataItem.objects.all()}
         self.labels: dict[str, str | None] = {}  # label as written -> normalised label, or None
+        self.label_errors: dict[str, str] = {}  # label as written -> why it is refused
 
     def label(self, label: str) -> str | None:
         if label not in self.labels:
             try:
                 Period.bounds_from_label(label)
-            except ValueError:
+            except ValueError as exc:
                 self.labels[label] = None
+                self.label_errors[label] = str(exc)
             else:
                 self.labels[label] = label.strip()
         return self.labels[label]
@@ -260,7 +262,7 @@ class _RowChecker:
             messages.append(_("unknown data item code %(code)s") % {"code": repr(item_code)})
         period = self.label(label)
         if period is None:
-            messages.append(_("%(label)s is not a period label (2024, 2024-25 or 2024-Q1)") % {"label": repr(label)})
+            messages.append(self.label_errors[label])
         if messages:
             return messages, None
         if raw:
@@ -802,7 +804,10 @@ class _CsvRows:
             " OR number <> trunc(number, 15) OR (min_value IS NOT NULL AND number < min_value)"
             " OR (max_value IS NOT NULL AND number > max_value))), true) AS bad, odd"
             " FROM (SELECT t.n, m.id AS municipality_id, i.id AS item_id, i.min_value, i.max_value, t.period,"
-            " CASE WHEN t.value <> '' AND t.cleaned ~ %(number)s THEN t.cleaned::numeric END AS number,"
+            # Not cast beyond the cell limit: PostgreSQL's numeric refuses more than 16,383 digits
+            # after the point with an error (such a row is odd, and read_table refuses it).
+            " CASE WHEN t.value <> '' AND length(t.cleaned) <= %(longest)s AND t.cleaned ~ %(number)s"
+            " THEN t.cleaned::numeric END AS number,"
             " t.value = '' AS is_missing,"
             " CASE WHEN t.value = '' THEN t.note ELSE '' END AS missing_reason,"
             " CASE WHEN t.value = '' THEN '' ELSE t.note END AS explanation, t.odd"
@@ -815,7 +820,7 @@ class _CsvRows:
             f" FROM import_values_raw OFFSET 0) AS s WHERE NOT ({blank}) OFFSET 0) AS t"
             f" LEFT JOIN {Municipality._meta.db_table} AS m ON m.code = t.municipality_code"
             f" LEFT JOIN {DataItem._meta.db_table} AS i ON i.code = t.item_code OFFSET 0) AS c",  # nosec B608
-            {"ws": WHITESPACE, "number": SQL_NUMBER},
+            {"ws": WHITESPACE, "number": SQL_NUMBER, "longest": MAX_CELL_CHARS},
         )
 
     def write(

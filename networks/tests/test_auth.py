@@ -75,3 +75,56 @@ def test_a_success_resets_the_failure_count(world, client, settings):
     client.post("/accounts/logout/")
     for _ in range(4):
         assert client.post("/accounts/login/", {"username": "staff-a", "password": "wrong"}).status_code == 200
+
+
+def _reset(client, email: str, ip: str = "192.0.2.1"):
+    return client.post(reverse("password_reset"), {"email": email}, REMOTE_ADDR=ip)
+
+
+def test_password_reset_mails_are_throttled_per_address_without_saying_so(world, client):
+    for _ in range(3):
+        assert _reset(client, "staff-a@example.org").url == reverse("password_reset_done")
+    assert len(mail.outbox) == 3
+    # The fourth within the hour: the same "sent" page, no mail. Case and spaces do not help.
+    for email in ("staff-a@example.org", " Staff-A@Example.org "):
+        response = _reset(client, email)
+        assert response.status_code == 302 and response.url == reverse("password_reset_done")
+    assert len(mail.outbox) == 3
+    # Another address from the same client is not affected.
+    _reset(client, "staff-b@example.org")
+    assert len(mail.outbox) == 4
+
+
+def test_an_unknown_address_is_counted_and_answered_alike(world, client):
+    answers = {_reset(client, "nobody@example.org").url for _ in range(5)}
+    assert answers == {reverse("password_reset_done")}
+    assert len(mail.outbox) == 0
+
+
+def test_password_reset_mails_are_throttled_per_client_address(world, client):
+    for n in range(10):
+        _reset(client, f"unknown-{n}@example.org", ip="198.51.100.7")
+    _reset(client, "staff-a@example.org", ip="198.51.100.7")
+    assert len(mail.outbox) == 0  # the eleventh request of that client in the hour
+    _reset(client, "staff-a@example.org", ip="203.0.113.9")
+    assert len(mail.outbox) == 1
+
+
+def test_the_throttle_forgets_attempts_older_than_an_hour(world, client):
+    import time
+    from unittest import mock
+
+    for _ in range(4):
+        _reset(client, "staff-a@example.org")
+    assert len(mail.outbox) == 3
+    with mock.patch("networks.throttles.time.time", return_value=time.time() + 3601):
+        _reset(client, "staff-a@example.org")
+    assert len(mail.outbox) == 4
+
+
+def test_the_throttle_counts_in_the_database_shared_by_every_web_worker(settings):
+    from django.core.cache import caches
+    from django.core.cache.backends.db import DatabaseCache
+
+    # Each gunicorn worker has its own memory: a per-process cache would multiply the limits.
+    assert isinstance(caches["default"], DatabaseCache)
