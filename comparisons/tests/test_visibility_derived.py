@@ -1,0 +1,146 @@
+"""Figures derived from values are seen only by those who may see the values (docs: README,
+"Peer groups and stored results").
+
+Wider peer groups (`all`, kind, region, attributes, custom lists, nearest neighbours) take another
+network's values only once that network's round is published and the network is public; a change
+against the previous period is shown only to whoever may see the previous period's round.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from comparisons.models import PeerGroup, PeerGroupMember, Result
+from comparisons.services import results_recompute
+from indicators.models import Period, Round, Submission
+from indicators.services.rounds import round_publish, round_unpublish
+from networks.models import Network, Role
+from networks.tests.factories import MembershipFactory, MunicipalityFactory, NetworkFactory, RoleFactory, UserFactory
+
+from .factories import indicator_create, submissions_create
+
+# A value only the members of the members-only network U may see (C's, in U's round).
+SECRET = 500.0
+
+
+def _api_rows(client, **params) -> list[dict]:
+    response = client.get(reverse("api:result_list"), {"page_size": 1000, **params})
+    assert response.status_code == 200
+    body = response.json()
+    assert not body["next"]
+    return body["results"]
+
+
+def _group_figures(client, peer_group: str, period: str = "2024") -> set[tuple[int, float]]:
+    """(n, max) of network T's rows in ``peer_group`` as the API gives them to ``client``."""
+    rows = _api_rows(client, network="T", period=period, peer_group=peer_group, indicator="X")
+    assert rows, peer_group
+    return {(row["n"], row["max"]) for row in rows}
+
+
+@pytest.fixture
+def two_networks(world):
+    """T (public): A and B approved and published. U (members only): C approved, not published."""
+    Network.objects.filter(pk=world.other_network.pk).update(policy=Network.Policy.MEMBERS)
+    world.other_network.refresh_from_db()
+    indicator_create(code="X", networks=[world.network, world.other_network])
+    submissions_create(network=world.network, period="2024", values={world.a: {"X": 10}, world.b: {"X": 20}})
+    submissions_create(network=world.other_network, period="2024", values={world.c: {"X": SECRET}})
+    Round.objects.filter(network=world.network).update(status=Round.Status.PUBLISHED)
+    Round.objects.filter(network=world.other_network).update(status=Round.Status.CLOSED)
+    staff_c = UserFactory(username="staff-c")
+    RoleFactory(user=staff_c, kind=Role.Kind.STAFF, municipality=world.c)
+    world.users["staff_c"] = staff_c
+    # A custom group across both networks: one of the wider groups drawn from `all`.
+    coast = PeerGroup.objects.create(name="coast")
+    for municipality in (world.a, world.b, world.c):
+        PeerGroupMember.objects.create(group=coast, municipality=municipality)
+    return world
+
+
+# --- wider peer groups: another network's values only once published and public -------------------
+
+
+@pytest.mark.parametrize("persona", ["anonymous", "staff_a", "staff_c", "outsider"])
+def test_members_only_values_stay_out_of_the_wider_groups(two_networks, persona):
+    world = two_networks
+    results_recompute(network=world.network, period=Period.objects.get(label="2024"))
+    client = world.client(persona)
+    for group in ("all", "kind", "region", "custom:coast"):
+        assert _group_figures(client, group) == {(2, 20.0)}, group
+    # The network's own group is as it always was.
+    assert _group_figures(client, "network") == {(2, 20.0)}
+    assert SECRET not in {row["max"] for row in _api_rows(client, network="T")}
+
+
+def test_publishing_the_other_round_brings_its_values_in_and_unpublishing_takes_them_out(
+    two_networks, django_capture_on_commit_callbacks
+):
+    world = two_networks
+    results_recompute(network=world.network, period=Period.objects.get(label="2024"))
+    anonymous = world.client("anonymous")
+    Network.objects.filter(pk=world.other_network.pk).update(policy=Network.Policy.PUBLIC)
+    # Public now, but its round is not published: still out.
+    assert _group_figures(anonymous, "all") == {(2, 20.0)}
+
+    u_round = Round.objects.get(network=world.other_network)
+    with django_capture_on_commit_callbacks(execute=True):
+        round_publish(round=u_round, user=world.users["admin"])
+    assert _group_figures(anonymous, "all") == {(3, SECRET)}
+    assert _group_figures(anonymous, "custom:coast") == {(3, SECRET)}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        round_unpublish(round=u_round, reason="a mistake in Cēsis", user=world.users["admin"])
+    assert _group_figures(anonymous, "all") == {(2, 20.0)}
+    assert _group_figures(anonymous, "custom:coast") == {(2, 20.0)}
+
+
+def test_only_values_allowed_in_take_part_in_choosing_a_municipalitys_value(world):
+    """C reports X in U (members only, unpublished, its newest submission) and in V (public,
+    published): T's wider groups take V's value — the newest allowed, not the newest of all."""
+    Network.objects.filter(pk=world.other_network.pk).update(policy=Network.Policy.MEMBERS)
+    public = NetworkFactory(code="V")
+    MembershipFactory(network=public, municipality=world.c)
+    indicator_create(code="X", networks=[world.network, world.other_network, public])
+    submissions_create(network=world.network, period="2024", values={world.a: {"X": 10}, world.b: {"X": 20}})
+    submissions_create(network=public, period="2024", values={world.c: {"X": 300}})
+    submissions_create(network=world.other_network, period="2024", values={world.c: {"X": SECRET}})
+    Round.objects.filter(network__in=[world.network, public]).update(status=Round.Status.PUBLISHED)
+    Submission.objects.filter(round__network=world.other_network).update(updated_at="2099-01-01T00:00:00Z")
+    results_recompute(network=world.network, period=Period.objects.get(label="2024"))
+    rows = Result.objects.filter(network=world.network, peer_group="all")
+    assert {(row.n, row.max) for row in rows} == {(3, 300.0)}
+
+
+def test_a_value_approved_in_an_unpublished_round_of_the_same_network_still_counts(world):
+    """The computed network's own approved values enter as before (provisional for its members)."""
+    indicator_create(code="X", networks=[world.network])
+    submissions_create(network=world.network, period="2024", values={world.a: {"X": 10}, world.b: {"X": 20}})
+    results_recompute(network=world.network, period=Period.objects.get(label="2024"))
+    rows = Result.objects.filter(network=world.network, peer_group="all")
+    assert {(row.n, row.max) for row in rows} == {(2, 20.0)}
+
+
+def test_nearest_neighbours_are_chosen_among_values_allowed_in(world, settings):
+    """A members-only network's municipality is nobody's neighbour, and its context is not read."""
+    settings.COMPARISON_NEAREST_CONTEXT = ["POPULATION"]
+    settings.COMPARISON_NEAREST_K = 1
+    Network.objects.filter(pk=world.other_network.pk).update(policy=Network.Policy.MEMBERS)
+    indicator_create(code="X", networks=[world.network, world.other_network])
+    near_b = MunicipalityFactory(code="LVN000009")
+    MembershipFactory(network=world.network, municipality=near_b)
+    submissions_create(
+        network=world.network,
+        period="2024",
+        values={
+            world.a: {"X": 10, "POPULATION": 1000},
+            world.b: {"X": 20, "POPULATION": 5000},
+            near_b: {"X": 30, "POPULATION": 9000},
+        },
+    )
+    # C is closest to A by population, but only U's members may see C's figures.
+    submissions_create(network=world.other_network, period="2024", values={world.c: {"X": SECRET, "POPULATION": 1001}})
+    results_recompute(network=world.network, period=Period.objects.get(label="2024"))
+    row = Result.objects.get(network=world.network, peer_group="nearest:1", municipality=world.a, indicator__code="X")
+    assert (row.n, row.max) == (2, 20.0)
