@@ -1,8 +1,11 @@
 """What the rest of the portal calls when stored results may no longer be true.
 
 indicators' services call `results_stale` after approving, returning or editing an approved
-submission; the comparisons app decides what to recompute and when (after commit, in Celery).
-Publication and catalogue changes call `results_stale_network` for a wider run.
+submission, and after publishing or withdrawing a round (another network's values enter the wider
+peer groups only once its round is published and the network public); the comparisons app decides
+what to recompute and when (after commit, in Celery). Catalogue changes call
+`results_stale_network` for a wider run. A network's publication policy reaches
+`results_policy_changed` through `networks.events` (subscribed in `apps.ComparisonsConfig.ready`).
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ def results_stale(*, round_id: int, item_ids: Iterable[int] | None = None) -> No
     After commit, requests a recompute of just the indicators that read those items in the
     round's network/period; of the same indicators in every other network with a round in that
     period (their `all` and other cross-network peer groups include this municipality); and of
-    the next period's rounds (their change against the previous period). A change of a
+    the next period's rounds (their change against the previous period). The other networks'
+    scopes read only values allowed to enter them (`selectors.entering_submissions`); publishing
+    or withdrawing the round calls this too, so its values enter or leave them. A change of a
     nearest-neighbour context item recomputes the whole scope. Nothing happens if the
     transaction rolls back.
     """
@@ -42,6 +47,28 @@ def results_stale_network(*, network_id: int, period_id: int | None = None, reas
             recompute_request(network=scope_network, period=scope_period, reason=reason or "network changed")
 
     transaction.on_commit(request)
+
+
+def results_policy_changed(*, network_id: int) -> None:
+    """A network's publication policy changed (called after commit, by `networks.events`).
+
+    The values of its published rounds now enter, or leave, the other networks' wider peer
+    groups of those periods: every other network's round of such a period is recomputed. Its own
+    results, and the periods it has not published, do not change.
+    """
+    from indicators.models import Round
+
+    from .services import recompute_request
+
+    published = Round.objects.filter(network_id=network_id, status=Round.Status.PUBLISHED).values("period_id")
+    others = (
+        Round.objects.filter(period_id__in=published)
+        .exclude(network_id=network_id)
+        .select_related("network", "period")
+        .order_by("period__start", "network__code")
+    )
+    for other in others:
+        recompute_request(network=other.network, period=other.period, reason="publication policy changed")
 
 
 def _request_for_round(round_id: int, item_ids: list[int] | None) -> None:

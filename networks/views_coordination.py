@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from indicators.models import Indicator, Round
 from indicators.services import rounds as round_services
 
-from . import permissions, services
+from . import events, permissions, services
 from .forms import (
     DeadlineForm,
     IndicatorForm,
@@ -97,6 +97,9 @@ def network_edit(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in form.changed_data}
         services.network_update(network=Network.objects.get(pk=network.pk), **data)
+        if "policy" in data:
+            # Whose values enter other networks' comparisons depends on it (after commit).
+            events.publish(events.NETWORK_POLICY_CHANGED, network_id=network.pk)
         messages.success(request, _("Network saved."))
         return redirect("networks:coordination_network", code=form.cleaned_data["code"])
     return render(

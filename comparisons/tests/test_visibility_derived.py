@@ -8,13 +8,19 @@ against the previous period is shown only to whoever may see the previous period
 
 from __future__ import annotations
 
+import io
+from types import SimpleNamespace
+
 import pytest
+from django.contrib import admin
+from django.core.management import call_command
 from django.urls import reverse
 
-from comparisons.models import PeerGroup, PeerGroupMember, Result
+from comparisons.models import PeerGroup, PeerGroupMember, RecomputeRun, Result
 from comparisons.services import results_recompute
 from indicators.models import Period, Round, Submission
 from indicators.services.rounds import round_publish, round_unpublish
+from networks.admin import NetworkAdmin
 from networks.models import Network, Role
 from networks.tests.factories import MembershipFactory, MunicipalityFactory, NetworkFactory, RoleFactory, UserFactory
 
@@ -37,6 +43,15 @@ def _group_figures(client, peer_group: str, period: str = "2024") -> set[tuple[i
     rows = _api_rows(client, network="T", period=period, peer_group=peer_group, indicator="X")
     assert rows, peer_group
     return {(row["n"], row["max"]) for row in rows}
+
+
+def _network_edit(world, network: Network, policy: str) -> None:
+    """The publication policy changed on the coordinator's page (an administrator's here)."""
+    response = world.client("admin").post(
+        reverse("networks:coordination_network_edit", kwargs={"code": network.code}),
+        {"code": network.code, "name": network.name, "name_en": network.name_en, "policy": policy},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
 
 
 @pytest.fixture
@@ -80,7 +95,8 @@ def test_publishing_the_other_round_brings_its_values_in_and_unpublishing_takes_
     world = two_networks
     results_recompute(network=world.network, period=Period.objects.get(label="2024"))
     anonymous = world.client("anonymous")
-    Network.objects.filter(pk=world.other_network.pk).update(policy=Network.Policy.PUBLIC)
+    with django_capture_on_commit_callbacks(execute=True):
+        _network_edit(world, world.other_network, Network.Policy.PUBLIC)
     # Public now, but its round is not published: still out.
     assert _group_figures(anonymous, "all") == {(2, 20.0)}
 
@@ -94,6 +110,53 @@ def test_publishing_the_other_round_brings_its_values_in_and_unpublishing_takes_
         round_unpublish(round=u_round, reason="a mistake in Cēsis", user=world.users["admin"])
     assert _group_figures(anonymous, "all") == {(2, 20.0)}
     assert _group_figures(anonymous, "custom:coast") == {(2, 20.0)}
+
+
+def test_a_publication_policy_change_recomputes_the_other_networks(two_networks, django_capture_on_commit_callbacks):
+    world = two_networks
+    Round.objects.filter(network=world.other_network).update(status=Round.Status.PUBLISHED)
+    results_recompute(network=world.network, period=Period.objects.get(label="2024"))
+    anonymous = world.client("anonymous")
+    # Published, but for U's members only.
+    assert _group_figures(anonymous, "all") == {(2, 20.0)}
+
+    runs = RecomputeRun.objects.filter(network=world.network).count()
+    with django_capture_on_commit_callbacks(execute=True):
+        _network_edit(world, world.other_network, Network.Policy.PUBLIC)
+    assert RecomputeRun.objects.filter(network=world.network, status=RecomputeRun.Status.DONE).count() == runs + 1
+    assert _group_figures(anonymous, "all") == {(3, SECRET)}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _network_edit(world, world.other_network, Network.Policy.MEMBERS)
+    assert _group_figures(anonymous, "all") == {(2, 20.0)}
+
+
+def test_the_import_and_the_admin_tell_of_a_policy_change_too(
+    two_networks, tmp_path, rf, django_capture_on_commit_callbacks
+):
+    world = two_networks
+    Round.objects.filter(network=world.other_network).update(status=Round.Status.PUBLISHED)
+    results_recompute(network=world.network, period=Period.objects.get(label="2024"))
+    anonymous = world.client("anonymous")
+    networks = tmp_path / "networks.csv"
+    networks.write_text("code,name,public\nU,Tīkls U,yes\n", encoding="utf-8")
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("import_networks", str(networks), stdout=io.StringIO())
+    assert _group_figures(anonymous, "all") == {(3, SECRET)}
+    # Re-importing the same file changes no policy and asks for no recompute.
+    runs = RecomputeRun.objects.count()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        call_command("import_networks", str(networks), stdout=io.StringIO())
+    assert RecomputeRun.objects.count() == runs and not callbacks
+
+    network = Network.objects.get(pk=world.other_network.pk)
+    network.policy = Network.Policy.MEMBERS
+    request = rf.post("/")
+    request.user = world.users["admin"]
+    form = SimpleNamespace(changed_data=["policy"])
+    with django_capture_on_commit_callbacks(execute=True):
+        NetworkAdmin(Network, admin.site).save_model(request, network, form, change=True)
+    assert _group_figures(anonymous, "all") == {(2, 20.0)}
 
 
 def test_only_values_allowed_in_take_part_in_choosing_a_municipalitys_value(world):

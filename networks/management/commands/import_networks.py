@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from networks import events
 from networks.management.base import ImportCommand
+from networks.models import Network
 from networks.services import networks_import
 
 
@@ -12,4 +14,10 @@ class Command(ImportCommand):
     required_columns = ("code", "name")
 
     def run_service(self, table, **options):
-        return networks_import(table=table)
+        before = dict(Network.objects.values_list("pk", "policy"))
+        report = networks_import(table=table)
+        # A changed publication policy changes whose values enter other networks' comparisons.
+        for network_id, policy in Network.objects.filter(pk__in=list(before)).values_list("pk", "policy"):
+            if policy != before[network_id]:
+                events.publish(events.NETWORK_POLICY_CHANGED, network_id=network_id)
+        return report
