@@ -379,6 +379,15 @@ def previous_period(period: Period) -> Period | None:
     return Period.objects.filter(kind=period.kind, end=period.start - datetime.timedelta(days=1)).first()
 
 
+def previous_round(rounds: Iterable[Round], round_: Round) -> Round | None:
+    """The round among ``rounds`` (one network's, with their periods) of the period before
+    ``round_``'s, as `previous_period` defines it: the values a stored change is computed
+    against. No query."""
+    period = round_.period
+    day_before = period.start - datetime.timedelta(days=1)
+    return next((r for r in rounds if r.period.kind == period.kind and r.period.end == day_before), None)
+
+
 def next_periods(period: Period) -> QuerySet[Period]:
     return Period.objects.filter(kind=period.kind, start=period.end + datetime.timedelta(days=1))
 

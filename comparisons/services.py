@@ -57,7 +57,7 @@ Progress = Callable[[int], None]
 logger = logging.getLogger(__name__)
 
 RESULT_FIGURES = ("n", "mean", "median", "q1", "q3", "min", "max", "std", "rank", "percentile", "band", "z", "score")
-CHANGE_COLUMNS = ("previous_value", "change_abs", "change_rel", "improved")
+CHANGE_COLUMNS = Result.CHANGE_FIELDS
 
 
 def nearest_context_items() -> list[str]:

@@ -9,6 +9,7 @@ against the previous period is shown only to whoever may see the previous period
 from __future__ import annotations
 
 import io
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -24,6 +25,7 @@ from networks.admin import NetworkAdmin
 from networks.models import Network, Role
 from networks.tests.factories import MembershipFactory, MunicipalityFactory, NetworkFactory, RoleFactory, UserFactory
 
+from .dashboard_fixtures import dashboard_data
 from .factories import indicator_create, submissions_create
 
 # A value only the members of the members-only network U may see (C's, in U's round).
@@ -207,3 +209,111 @@ def test_nearest_neighbours_are_chosen_among_values_allowed_in(world, settings):
     results_recompute(network=world.network, period=Period.objects.get(label="2024"))
     row = Result.objects.get(network=world.network, peer_group="nearest:1", municipality=world.a, indicator__code="X")
     assert (row.n, row.max) == (2, 20.0)
+
+
+# --- a change against a withdrawn previous period -----------------------------------------------------
+
+CHANGE_FIELDS = ("previous_value", "change_abs", "change_rel", "improved")
+
+
+@pytest.fixture
+def withdrawn(world, django_capture_on_commit_callbacks):
+    """The dashboards' data (2023 and 2024 published, 2025 provisional), then 2023 withdrawn."""
+    data = dashboard_data(world)
+    with django_capture_on_commit_callbacks(execute=True):
+        round_unpublish(
+            round=data.rounds["2023"], reason="an error in the 2023 figures", user=world.users["coordinator"]
+        )
+    return data
+
+
+def _english(client, url: str, **params) -> str:
+    response = client.get(url, params, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _performers(html: str, kind: str) -> list[str]:
+    """The municipality codes of one list of "learn from the best" (`best` or `improved`)."""
+    block = html.split(f"performers-{kind}")[1].split("</ol>")[0]
+    return re.findall(r'data-municipality="([^"]+)"', block)
+
+
+def _change_cells(html: str, table_id: str, column: int) -> list[str]:
+    table = html.split(f'id="{table_id}"')[1].split("</table>")[0]
+    body = table.split("<tbody")[1]
+    return [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[column].strip() for row in body.split("</tr>")[:-1]]
+
+
+@pytest.mark.parametrize("persona", ["anonymous", "outsider"])
+def test_the_api_hides_the_change_against_a_withdrawn_period(world, withdrawn, persona):
+    rows = _api_rows(world.client(persona), network="T", period="2024")
+    assert rows
+    for row in rows:
+        assert {name: row[name] for name in CHANGE_FIELDS} == dict.fromkeys(CHANGE_FIELDS), row
+        assert row["value"] is not None
+    assert "2023" not in {row["period"] for row in _api_rows(world.client(persona), network="T")}
+    # 2025 is not visible to them; 2024's own figures still are.
+    assert {row["period"] for row in _api_rows(world.client(persona), network="T")} == {"2024"}
+
+
+@pytest.mark.parametrize("persona", ["viewer_a", "staff_b", "coordinator", "admin"])
+def test_members_still_see_the_change_against_the_provisional_period(world, withdrawn, persona):
+    rows = _api_rows(world.client(persona), network="T", period="2024", indicator="SOC", municipality=world.a.code)
+    assert [(row["previous_value"], row["change_abs"], row["improved"]) for row in rows] == [(20.0, 10.0, True)]
+
+
+def test_the_api_keeps_the_change_of_published_periods(world, withdrawn):
+    """2025 against a published 2024 is fine for members; and once 2023 is published again,
+    everyone sees 2024's change."""
+    rows = _api_rows(world.client("anonymous"), network="T", period="2024", indicator="SOC")
+    assert {row["previous_value"] for row in rows} == {None}
+    Round.objects.filter(pk=withdrawn.rounds["2023"].pk).update(status=Round.Status.PUBLISHED)
+    rows = _api_rows(world.client("anonymous"), network="T", period="2024", indicator="SOC", municipality=world.a.code)
+    assert [(row["previous_value"], row["improved"]) for row in rows] == [(20.0, True)]
+
+
+def test_the_profile_and_report_hide_the_change_from_the_public(world, withdrawn):
+    for name in ("profile", "report"):
+        url = reverse(f"comparisons:{name}", kwargs={"network": "T", "code": world.a.code})
+        public = _english(world.client("anonymous"), url, period="2024")
+        cells = _change_cells(public, "table-indicators", 5)
+        assert cells and set(cells) == {"—"}, name
+        assert "improving" not in public and "worsening" not in public
+        assert "2023: 20.0" not in public  # the sparkline's text: only visible periods
+        assert "are not shown" in public  # the page says why
+        member = _english(world.client("viewer_a"), url, period="2024")
+        assert "↑ improving" in _change_cells(member, "table-indicators", 5)
+        assert "are not shown" not in member
+
+
+def test_the_indicator_page_hides_the_change_and_the_most_improved_from_the_public(world, withdrawn):
+    url = reverse("comparisons:indicator", kwargs={"network": "T", "indicator": "SOC"})
+    public = _english(world.client("anonymous"), url, period="2024")
+    assert set(_change_cells(public, "table-ranking", 5)) == {"—"}
+    # "Learn from the best": the top performers stay, the most improved (against 2023) go.
+    assert _performers(public, "best") == [withdrawn.municipalities[k].code for k in "dea"]
+    assert _performers(public, "improved") == []
+    # The chart's series: only the periods the visitor may see.
+    assert '"2023"' not in public
+    member = _english(world.client("viewer_a"), url, period="2024")
+    assert "↑ improving" in _change_cells(member, "table-ranking", 5)
+    assert _performers(member, "improved") == [withdrawn.municipalities[k].code for k in "ad"]
+
+
+def test_the_table_download_hides_the_change_from_the_public(world, withdrawn):
+    url = reverse("comparisons:profile", kwargs={"network": "T", "code": world.a.code})
+    response = world.client("anonymous").get(
+        url, {"period": "2024", "export": "indicators", "format": "csv"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 200
+    lines = response.content.decode("utf-8-sig").splitlines()
+    change = lines[0].split(",").index("Change")
+    assert {line.split(",")[change] for line in lines[1:]} <= {"", "—"}
+
+
+def test_the_overview_and_map_show_no_withdrawn_period(world, withdrawn):
+    for name in ("overview", "map"):
+        public = _english(world.client("anonymous"), reverse(f"comparisons:{name}", kwargs={"network": "T"}))
+        assert '<option value="2023"' not in public
+        assert '<option value="2024" selected>' in public
