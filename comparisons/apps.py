@@ -7,3 +7,11 @@ from django.utils.translation import gettext_lazy as _
 class ComparisonsConfig(AppConfig):
     name = "comparisons"
     verbose_name = _("Comparisons")
+
+    def ready(self) -> None:
+        # What the lower apps publish and the stored results depend on (see `triggers`).
+        from networks import events
+
+        from . import triggers
+
+        events.subscribe(events.NETWORK_POLICY_CHANGED, triggers.results_policy_changed)

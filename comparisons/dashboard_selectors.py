@@ -20,7 +20,7 @@ from networks import permissions
 from networks.models import Municipality, Network
 
 from .models import CompositeResult, Neighbour, RecomputeRun, Result
-from .selectors import stored_peer_groups_of
+from .selectors import previous_round, stored_peer_groups_of
 
 SPARKLINE_PERIODS = 6
 
@@ -37,6 +37,12 @@ class DashboardScope:
     peer_groups: list[str] = field(default_factory=list)
     run: RecomputeRun | None = None
     own_ids: frozenset[int] = frozenset()
+    # May the person see the round the chosen round's changes are computed against
+    # (`permissions.can_view_derived`)? If not, every change is left out of the rows read.
+    changes_visible: bool = False
+    # The period before the chosen one when the network has a round there the person may not see
+    # (the pages say why the changes are missing).
+    changes_withheld_period: str = ""
 
     @property
     def member_ids(self) -> frozenset[int]:
@@ -150,6 +156,10 @@ def dashboard_scope(*, user, network_code: str, period_label: str = "", peer_gro
     if chosen is None:
         return scope
     scope.round, scope.visibility = chosen
+    before = previous_round(rounds, scope.round)
+    scope.changes_visible = permissions.can_view_derived(user, network, before, member_ids)
+    if before is not None and not scope.changes_visible:
+        scope.changes_withheld_period = before.period.label
     # A past period is shown with the municipalities that were members then: one that has merged
     # into another since still appears in its last periods.
     scope.members = _members_since(memberships, scope.round.period.start)
@@ -189,17 +199,32 @@ def network_indicator_list(*, network: Network) -> list[Indicator]:
     ]
 
 
+CHANGE_FIELDS = Result.CHANGE_FIELDS
+
+
+def _without_changes(scope: DashboardScope, rows: list) -> list:
+    """The rows, their change against the previous period emptied when the person may not see
+    that period's round (`DashboardScope.changes_visible`)."""
+    if not scope.changes_visible:
+        for row in rows:
+            for name in CHANGE_FIELDS:
+                if hasattr(row, name):
+                    setattr(row, name, None)
+    return rows
+
+
 def profile_rows(*, scope: DashboardScope, municipality: Municipality) -> list[Result]:
     """The municipality's rows of the chosen period and peer group, with their indicators."""
     if scope.round is None:
         return []
-    return list(
+    rows = list(
         Result.objects.filter(
             network=scope.network, municipality=municipality, peer_group=scope.peer_group, period=scope.round.period
         )
         .select_related("indicator")
         .order_by("indicator__code")
     )
+    return _without_changes(scope, rows)
 
 
 @dataclass(frozen=True)
@@ -308,7 +333,7 @@ def indicator_rows(*, scope: DashboardScope, indicator: Indicator) -> list[Ranke
         if row.municipality is not None:
             kept.append(row)
     kept.sort(key=lambda r: (r.rank is None, r.rank or 0, r.municipality.display_name))
-    return kept
+    return _without_changes(scope, kept)
 
 
 def indicator_series(*, scope: DashboardScope, indicator: Indicator, municipality: Municipality | None) -> list[Result]:
@@ -381,10 +406,13 @@ def overview_cells(
 # --- the open-data API: rows of many networks at once ---------------------------------------------
 
 
-def _visible(queryset, *, user):
+def _visible(queryset, *, user, changes: bool = False):
     """Rows (with ``network`` and ``period``) the person may read, DESIGN.md §3: published
     rounds of public networks for anyone; every round's approved results of the person's own
-    networks (members, coordinators; administrators everything). Annotates ``published``.
+    networks (members, coordinators; administrators everything). Annotates ``published``, and
+    with ``changes`` ``changes_visible``: may the person see the round of the period before the
+    row's, which its change is computed against (`permissions.can_view_derived`: a member, or that
+    round published in a public network)?
 
     The rounds are few (networks x periods): they are read first and become plain conditions
     on the rows' network and period, which the results' primary key serves — a correlated
@@ -393,12 +421,16 @@ def _visible(queryset, *, user):
     member_networks = permissions.results_member_network_ids(user)
     published: dict[int, list[int]] = {}
     public: dict[int, list[int]] = {}
-    for network_id, period_id, policy in Round.objects.filter(status=Round.Status.PUBLISHED).values_list(
-        "network_id", "period_id", "network__policy"
+    # The periods right after a public network's published rounds: same kind, starting the day
+    # after (`selectors.previous_period`), as (kind, start) per network.
+    after_public: dict[int, list[tuple[str, datetime.date]]] = {}
+    for network_id, period_id, policy, kind, end in Round.objects.filter(status=Round.Status.PUBLISHED).values_list(
+        "network_id", "period_id", "network__policy", "period__kind", "period__end"
     ):
         published.setdefault(network_id, []).append(period_id)
         if policy == Network.Policy.PUBLIC:
             public.setdefault(network_id, []).append(period_id)
+            after_public.setdefault(network_id, []).append((kind, end + datetime.timedelta(days=1)))
 
     def rounds_of(pairs: dict[int, list[int]]) -> Q:
         condition = Q(pk__in=[])
@@ -409,13 +441,25 @@ def _visible(queryset, *, user):
     queryset = queryset.annotate(
         published=Case(When(rounds_of(published), then=Value(True)), default=Value(False), output_field=BooleanField())
     )
+    if changes and member_networks is None:
+        queryset = queryset.annotate(changes_visible=Value(True, output_field=BooleanField()))
+    elif changes:
+        seen = Q(network_id__in=member_networks)
+        for network_id, periods in after_public.items():
+            for kind, start in periods:
+                seen |= Q(network_id=network_id, period__kind=kind, period__start=start)
+        queryset = queryset.annotate(
+            changes_visible=Case(When(seen, then=Value(True)), default=Value(False), output_field=BooleanField())
+        )
     if member_networks is None:
         return queryset
     return queryset.filter(rounds_of(public) | Q(network_id__in=member_networks))
 
 
 def visible_results(*, user) -> QuerySet[Result]:
-    return _visible(Result.objects.all(), user=user)
+    """Stored rows the person may read, each annotated ``changes_visible``: where it is false, the
+    row's change against the previous period must not be shown (`CHANGE_FIELDS`)."""
+    return _visible(Result.objects.all(), user=user, changes=True)
 
 
 def visible_composites(*, user) -> QuerySet[CompositeResult]:

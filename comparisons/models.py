@@ -122,6 +122,10 @@ DERIVED = {"db_constraint": False, "db_index": False}
 class Result(models.Model):
     """One municipality's figures for one indicator, period and peer group (DESIGN.md §3)."""
 
+    # The figures computed against the previous period: shown only to whoever may see that
+    # period's round (`dashboard_selectors`, the API), which need not be whoever sees this one.
+    CHANGE_FIELDS = ("previous_value", "change_abs", "change_rel", "improved")
+
     # The natural key is the primary key: no surrogate id and no third index to maintain for
     # every one of the millions of rows a full recompute writes (about 15 % of its time). Its
     # index serves the pages ("network T, 2024, peer group network, indicator X": every

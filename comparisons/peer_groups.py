@@ -8,7 +8,9 @@ the frames the service loads; the only configuration comes in as arguments.
 Populations (decided here, documented for users):
 
 * ``network`` — the municipalities with an approved submission in the network's round.
-* ``all`` — every municipality with an approved submission for the period in any network.
+* ``all`` — every municipality with an approved submission for the period in the network, or in
+  another network whose round is published and public (the service reads only those values:
+  `selectors.entering_submissions`).
 * ``kind``, ``region``, ``attr:NAME``, ``custom:NAME``, ``nearest:K`` — drawn from ``all``:
   the municipalities of the same kind/region/attribute value, of the saved list, or nearest,
   wherever they report. Municipalities with an empty kind/region/attribute form no group.

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import psycopg
 from django.db import connection
-from django.db.models import F, FloatField, QuerySet
+from django.db.models import F, FloatField, Q, QuerySet
 from django.db.models.functions import Cast
 
 from indicators.formula import parse_formula
@@ -22,8 +22,44 @@ from .models import CompositeResult, RecomputeRun, Result
 VALUE_COLUMNS = ["network_id", "municipality_id", "period_id", "item", "number", "updated_at"]
 
 
-def approved_submissions_frame(*, period_ids: Iterable[int]) -> pd.DataFrame:
-    """The approved submissions of the periods (every network), indexed by ``submission_id``.
+# --- which values enter a network's computation ---------------------------------------------------
+#
+# The computed network's own approved values always enter (its members see them, marked
+# provisional). Another network's enter only once its round of the period is published and the
+# network is public: the wider peer groups' figures (n, min, max, median ...) are shown to whoever
+# may see the computed network's results, so they must not tell outsiders what only the other
+# network's members may see. Official values (a statistics office's, not typed into a round) would
+# always enter; there are none yet — when they get their own table, they are read next to these.
+# The same rule twice, once for the ORM and once for the raw SQL of the PostgreSQL fast paths
+# (`r` is the round, `n` its network); the tests run both.
+
+
+def entering_submissions(*, network_id: int) -> Q:
+    """The approved submissions whose values enter the computation of ``network_id`` (a filter on
+    `Submission`; the status and periods are the caller's)."""
+    return Q(round__network_id=network_id) | Q(
+        round__status=Round.Status.PUBLISHED, round__network__policy=Network.Policy.PUBLIC
+    )
+
+
+_ENTERING_SQL = "(r.network_id = %s OR (r.status = %s AND n.policy = %s))"
+
+
+def _entering_parameters(network_id: int) -> tuple[int, str, str]:
+    return (network_id, Round.Status.PUBLISHED, Network.Policy.PUBLIC)
+
+
+def approved_submissions(*, network_id: int, period_ids: Iterable[int]) -> QuerySet[Submission]:
+    """The approved submissions of the periods whose values enter the computation of ``network_id``."""
+    return Submission.objects.filter(
+        entering_submissions(network_id=network_id), status=Submission.Status.APPROVED, round__period_id__in=period_ids
+    )
+
+
+def approved_submissions_frame(*, period_ids: Iterable[int], network_id: int) -> pd.DataFrame:
+    """The approved submissions of the periods whose values enter the computation of
+    ``network_id`` (its own, and other networks' published public rounds), indexed by
+    ``submission_id``.
 
     Columns: ``network_id``, ``municipality_id``, ``period_id``, ``updated_at``. On PostgreSQL
     through a binary cursor: Django reads a timestamp as text and parses it in Python, which
@@ -31,17 +67,20 @@ def approved_submissions_frame(*, period_ids: Iterable[int]) -> pd.DataFrame:
     """
     period_ids = list(period_ids)
     if connection.vendor == "postgresql":
-        submission, round_ = Submission._meta.db_table, Round._meta.db_table
+        submission, round_, network = Submission._meta.db_table, Round._meta.db_table, Network._meta.db_table
         sql = (
             "SELECT s.id, r.network_id, s.municipality_id, r.period_id, s.updated_at "  # noqa: S608 - model tables, values bound  # nosec B608
-            f"FROM {submission} s JOIN {round_} r ON r.id = s.round_id WHERE s.status = %s AND r.period_id = ANY(%s)"
+            f"FROM {submission} s JOIN {round_} r ON r.id = s.round_id JOIN {network} n ON n.id = r.network_id "
+            f"WHERE s.status = %s AND r.period_id = ANY(%s) AND {_ENTERING_SQL}"
         )
         with connection.cursor() as cursor, psycopg.Cursor(cursor.cursor.connection) as binary:
-            binary.execute(sql, (Submission.Status.APPROVED, period_ids), binary=True)
+            binary.execute(
+                sql, (Submission.Status.APPROVED, period_ids, *_entering_parameters(network_id)), binary=True
+            )
             rows = binary.fetchall()
     else:
         rows = list(
-            Submission.objects.filter(status=Submission.Status.APPROVED, round__period_id__in=period_ids)
+            approved_submissions(network_id=network_id, period_ids=period_ids)
             .order_by()
             .values_list("pk", "round__network_id", "municipality_id", "round__period_id", "updated_at")
         )
@@ -51,9 +90,14 @@ def approved_submissions_frame(*, period_ids: Iterable[int]) -> pd.DataFrame:
 
 
 def approved_values_frame(
-    *, period_ids: Iterable[int], item_codes: Iterable[str] | None = None, submissions: pd.DataFrame | None = None
+    *,
+    period_ids: Iterable[int],
+    network_id: int,
+    item_codes: Iterable[str] | None = None,
+    submissions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Every approved value of the periods, in every network: one row per value.
+    """Every approved value of the periods that enters the computation of ``network_id`` (see
+    `entering_submissions`): one row per value.
 
     Columns: ``network_id``, ``municipality_id``, ``period_id``, ``item`` (code), ``number``
     (float64, NaN for a value declared missing) and ``updated_at`` (of the submission). The
@@ -61,7 +105,7 @@ def approved_values_frame(
     On PostgreSQL the values come packed in one bytea read straight into numpy (submission id,
     item id and number per value, see `_approved_value_arrays`); the few submissions and items
     are read apart and joined in numpy. ``submissions``: `approved_submissions_frame` of the
-    same periods when the caller has read it already.
+    same periods and network when the caller has read it already.
     """
     period_ids = list(period_ids)
     items = DataItem.objects.all()
@@ -69,14 +113,11 @@ def approved_values_frame(
         items = items.filter(code__in=list(item_codes))
     code_of = dict(items.values_list("pk", "code"))
     if connection.vendor == "postgresql":
-        submission_ids, item_ids, numbers = _approved_value_arrays(period_ids, list(code_of))
+        submission_ids, item_ids, numbers = _approved_value_arrays(period_ids, list(code_of), network_id)
     else:
+        entering = approved_submissions(network_id=network_id, period_ids=period_ids)
         rows = list(
-            Value.objects.filter(
-                submission__status=Submission.Status.APPROVED,
-                submission__round__period_id__in=period_ids,
-                item_id__in=list(code_of),
-            )
+            Value.objects.filter(submission__in=entering, item_id__in=list(code_of))
             .annotate(as_float=Cast("number", FloatField()))
             .values_list("submission_id", "item_id", "as_float")
         )
@@ -87,7 +128,7 @@ def approved_values_frame(
         )
     if submissions is None:
         # One row per submission: network, municipality, period, updated_at (a few hundred rows).
-        submissions = approved_submissions_frame(period_ids=period_ids)
+        submissions = approved_submissions_frame(period_ids=period_ids, network_id=network_id)
     position = submissions.index.get_indexer(submission_ids)
     found = position >= 0  # a submission deleted between the two reads: its values go with it
     if not found.all():
@@ -111,8 +152,11 @@ def approved_values_frame(
 _PACKED_VALUE = np.dtype([("submission", ">i8"), ("item", ">i8"), ("number", ">f8")])
 
 
-def _approved_value_arrays(period_ids: list[int], item_ids: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Submission ids, item ids and numbers (NaN = declared missing) of the approved values.
+def _approved_value_arrays(
+    period_ids: list[int], item_ids: list[int], network_id: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Submission ids, item ids and numbers (NaN = declared missing) of the approved values that
+    enter the computation of ``network_id``.
 
     The database packs every row into 24 bytes and aggregates them into one bytea, which numpy
     reads as it is: no Python object per value (a row-by-row fetch costs seconds at 1M values).
@@ -120,6 +164,7 @@ def _approved_value_arrays(period_ids: list[int], item_ids: list[int]) -> tuple[
     value = Value._meta.db_table
     submission = Submission._meta.db_table
     round_ = Round._meta.db_table
+    network = Network._meta.db_table
     # A few items: probes of the (submission, item) index; many: a filter on each submission's
     # rows (200 probes per submission cost more than reading its rows).
     item = "v.item_id" if len(item_ids) <= 20 else "(v.item_id + 0)"
@@ -127,11 +172,13 @@ def _approved_value_arrays(period_ids: list[int], item_ids: list[int]) -> tuple[
         "SELECT string_agg(int8send(v.submission_id::int8) || int8send(v.item_id::int8) "  # noqa: S608 - model tables, values bound  # nosec B608
         "|| float8send(COALESCE(v.number::float8, 'NaN'::float8)), ''::bytea) "
         f"FROM {value} v JOIN {submission} s ON s.id = v.submission_id JOIN {round_} r ON r.id = s.round_id "
-        f"WHERE s.status = %s AND r.period_id = ANY(%s) AND {item} = ANY(%s)"
+        f"JOIN {network} n ON n.id = r.network_id "
+        f"WHERE s.status = %s AND r.period_id = ANY(%s) AND {item} = ANY(%s) AND {_ENTERING_SQL}"
     )
+    parameters = (Submission.Status.APPROVED, period_ids, item_ids, *_entering_parameters(network_id))
     with connection.cursor() as cursor, psycopg.Cursor(cursor.cursor.connection) as binary:
         # A server-side binding cursor: only it returns binary results (Django's is client-side).
-        binary.execute(sql, (Submission.Status.APPROVED, period_ids, item_ids), binary=True)
+        binary.execute(sql, parameters, binary=True)
         packed = binary.fetchone()[0] or b""
     rows = np.frombuffer(packed, dtype=_PACKED_VALUE)
     return rows["submission"].astype(np.int64), rows["item"].astype(np.int64), rows["number"].astype(np.float64)
@@ -249,7 +296,9 @@ def deduplicate_values(values: pd.DataFrame, *, network_id: int) -> pd.DataFrame
     """One value per municipality, period and item when a municipality reported in two networks.
 
     The value of ``network_id`` (the network being computed) wins; otherwise the value of the
-    most recently updated submission, then the lowest network id (deterministic).
+    most recently updated submission, then the lowest network id (deterministic). Only among the
+    values given: the readers above pass only those allowed to enter (`entering_submissions`), so
+    a newer value of a round outsiders may not see never displaces a published one.
     """
     if values.empty:
         return values
@@ -328,6 +377,15 @@ def network_indicators(*, network: Network, period: Period, indicator_ids: Itera
 def previous_period(period: Period) -> Period | None:
     """The period of the same kind that ends the day before ``period`` starts (no gap is bridged)."""
     return Period.objects.filter(kind=period.kind, end=period.start - datetime.timedelta(days=1)).first()
+
+
+def previous_round(rounds: Iterable[Round], round_: Round) -> Round | None:
+    """The round among ``rounds`` (one network's, with their periods) of the period before
+    ``round_``'s, as `previous_period` defines it: the values a stored change is computed
+    against. No query."""
+    period = round_.period
+    day_before = period.start - datetime.timedelta(days=1)
+    return next((r for r in rounds if r.period.kind == period.kind and r.period.end == day_before), None)
 
 
 def next_periods(period: Period) -> QuerySet[Period]:

@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg.copy import LibpqWriter, QueuedLibpqWriter
 
-from indicators.models import Indicator, NetworkIndicator, Period, Submission
+from indicators.models import Indicator, NetworkIndicator, Period
 from networks.models import Municipality, Network
 from networks.services import ImportReport
 from networks.tabular import ImportFailed, RowError, Table
@@ -40,6 +40,7 @@ from . import engine, peer_groups
 from .models import CompositeResult, Neighbour, PeerGroup, PeerGroupMember, RecomputeRun, Result, ScopeLock
 from .selectors import (
     SCORE_COLUMNS,
+    approved_submissions,
     approved_submissions_frame,
     approved_values_frame,
     deduplicate_values,
@@ -56,7 +57,7 @@ Progress = Callable[[int], None]
 logger = logging.getLogger(__name__)
 
 RESULT_FIGURES = ("n", "mean", "median", "q1", "q3", "min", "max", "std", "rank", "percentile", "band", "z", "score")
-CHANGE_COLUMNS = ("previous_value", "change_abs", "change_rel", "improved")
+CHANGE_COLUMNS = Result.CHANGE_FIELDS
 
 
 def nearest_context_items() -> list[str]:
@@ -252,9 +253,11 @@ def _scope_prepare(
     indicators = list(indicators)
     previous = previous_period(period)
     period_ids = [period.pk] + ([previous.pk] if previous else [])
-    approved = Submission.objects.filter(status=Submission.Status.APPROVED, round__period_id__in=period_ids)
+    # Only values allowed to enter the network's computation (its own approved ones; other
+    # networks' once published and public), as the populations and every value read below.
+    approved = approved_submissions(network_id=network.pk, period_ids=period_ids)
     # Read once: who reports (the populations) and, for the values, each submission's scope.
-    submissions = approved_submissions_frame(period_ids=period_ids)
+    submissions = approved_submissions_frame(period_ids=period_ids, network_id=network.pk)
     reporting = submissions[["network_id", "period_id", "municipality_id"]].itertuples(index=False, name=None)
     network_ids: set[int] = set()
     all_ids: set[int] = set()
@@ -279,7 +282,8 @@ def _scope_prepare(
     for indicator in indicators:
         codes |= indicator_formula(indicator).codes
     values = deduplicate_values(
-        approved_values_frame(period_ids=period_ids, item_codes=codes, submissions=submissions), network_id=network.pk
+        approved_values_frame(period_ids=period_ids, network_id=network.pk, item_codes=codes, submissions=submissions),
+        network_id=network.pk,
     )
     report(10)
 

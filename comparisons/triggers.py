@@ -1,8 +1,11 @@
 """What the rest of the portal calls when stored results may no longer be true.
 
 indicators' services call `results_stale` after approving, returning or editing an approved
-submission; the comparisons app decides what to recompute. Publication and catalogue changes
-call `results_stale_network` for a wider run.
+submission, and after publishing or withdrawing a round (another network's values enter the wider
+peer groups only once its round is published and the network public); the comparisons app decides
+what to recompute. Catalogue changes call `results_stale_network` for a wider run. A network's
+publication policy reaches `results_policy_changed` through `networks.events` (subscribed in
+`apps.ComparisonsConfig.ready`).
 
 The request is recorded in the caller's transaction: a pending `RecomputeRun` per scope, saved
 (or rolled back) with the approval itself. Only sending it to the workers waits for the commit.
@@ -25,7 +28,9 @@ def results_stale(*, round_id: int, item_ids: Iterable[int] | None = None) -> No
     Requests a recompute of just the indicators that read those items in the round's
     network/period; of the same indicators in every other network with a round in that period
     (their `all` and other cross-network peer groups include this municipality); and of the
-    next period's rounds (their change against the previous period). A change of a
+    next period's rounds (their change against the previous period). The other networks'
+    scopes read only values allowed to enter them (`selectors.entering_submissions`); publishing
+    or withdrawing the round calls this too, so its values enter or leave them. A change of a
     nearest-neighbour context item recomputes the whole scope. Nothing is requested if the
     transaction rolls back.
     """
@@ -48,6 +53,29 @@ def results_stale_network(*, network_id: int, period_id: int | None = None, reas
 
 def _in_lock_order(scopes: Iterable[tuple]) -> list[tuple]:
     return sorted(scopes, key=lambda scope: (scope[0].pk, scope[1].pk))
+
+
+def results_policy_changed(*, network_id: int) -> None:
+    """A network's publication policy changed (called after commit, by `networks.events`).
+
+    The values of its published rounds now enter, or leave, the other networks' wider peer
+    groups of those periods: every other network's round of such a period is recomputed. Its own
+    results, and the periods it has not published, do not change.
+    """
+    from indicators.models import Round
+
+    from .services import recompute_request
+
+    published = Round.objects.filter(network_id=network_id, status=Round.Status.PUBLISHED).values("period_id")
+    others = (
+        Round.objects.filter(period_id__in=published)
+        .exclude(network_id=network_id)
+        .select_related("network", "period")
+        .order_by("period__start", "network__code")
+    )
+    scopes = _in_lock_order((other.network, other.period) for other in others)
+    for scope_network, scope_period in scopes:
+        recompute_request(network=scope_network, period=scope_period, reason="publication policy changed")
 
 
 def _request_for_round(round_id: int, item_ids: list[int] | None) -> None:

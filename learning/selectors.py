@@ -209,7 +209,8 @@ def learn_from_best(*, user, scope, indicator) -> LearnFromBest:
 
     `scope` is a `comparisons.dashboard_selectors.DashboardScope`: its round is one the person may
     see (the results visibility rule), and its members give the names without another query.
-    Neutral indicators have neither a best nor an improvement.
+    Neutral indicators have neither a best nor an improvement; nobody has improved for a person who
+    may not see the previous period's round (`scope.changes_visible`).
     """
     from django.db.models import Count, OuterRef, Subquery
 
@@ -234,11 +235,12 @@ def learn_from_best(*, user, scope, indicator) -> LearnFromBest:
     # The candidates first, without their cases (half a network improves: hundreds of rows at
     # scale), then the cases of the few shown, as subqueries of a second query.
     municipalities = scope.municipalities
+    wanted = Q(rank__lte=BEST_RANKS)
+    if scope.changes_visible:
+        wanted |= Q(improved=True)
     candidates = [
         r
-        for r in results.filter(Q(rank__lte=BEST_RANKS) | Q(improved=True)).only(
-            "municipality_id", "value", "rank", "improved", "change_rel", "change_abs"
-        )
+        for r in results.filter(wanted).only("municipality_id", "value", "rank", "improved", "change_rel", "change_abs")
         if r.municipality_id in municipalities and r.value is not None
     ]
     for row in candidates:
@@ -247,9 +249,9 @@ def learn_from_best(*, user, scope, indicator) -> LearnFromBest:
         (r for r in candidates if r.rank is not None and r.rank <= BEST_RANKS),
         key=lambda r: (r.rank, r.municipality.display_name),
     )
-    improved = sorted((r for r in candidates if r.improved), key=lambda r: _improvement_key(r, direction))[
-        :MOST_IMPROVED
-    ]
+    improved = sorted(
+        (r for r in candidates if r.improved and scope.changes_visible), key=lambda r: _improvement_key(r, direction)
+    )[:MOST_IMPROVED]
     # One row per municipality: the results are of one network, period, indicator and peer group.
     shown = {r.municipality_id for r in best} | {r.municipality_id for r in improved}
     if not shown:
@@ -275,26 +277,46 @@ def _performer(row) -> Performer:
     return Performer(result=row, case=case, case_count=row.case_count or 0)
 
 
+@dataclass
+class _NetworkRounds:
+    """A network's rounds (with their periods) and current member ids, as the visibility rules need them."""
+
+    network: Network
+    rounds: list = field(default_factory=list)
+    member_ids: set[int] = field(default_factory=set)
+
+
+def _rounds_of(networks) -> dict[int, _NetworkRounds]:
+    """Per network id its rounds and members: two queries, whatever the number of networks."""
+    from indicators.models import Round
+
+    found = {n.pk: _NetworkRounds(network=n) for n in networks}
+    if not found:
+        return {}
+    for network_id, municipality_id in (
+        Membership.objects.active().filter(network_id__in=found).values_list("network_id", "municipality_id")
+    ):
+        found[network_id].member_ids.add(municipality_id)
+    for round_ in Round.objects.filter(network_id__in=found).select_related("period"):
+        round_.network = found[round_.network_id].network
+        found[round_.network_id].rounds.append(round_)
+    return found
+
+
+def _seen(user, of: _NetworkRounds) -> dict[int, str]:
+    """The periods of the network's rounds `user` may see results of, with the visibility."""
+    seen = {}
+    for round_ in of.rounds:
+        visibility = permissions.results_visibility(user, of.network, round_, of.member_ids)
+        if visibility != permissions.RESULTS_NONE:
+            seen[round_.period_id] = visibility
+    return seen
+
+
 def visible_periods(*, user, networks) -> dict[int, dict[int, str]]:
     """Per network id, the periods of its rounds `user` may see results of, with the visibility
     (`published` or `provisional`). Two queries, whatever the number of networks."""
-    from indicators.models import Round
-
-    networks = {n.pk: n for n in networks}
-    if not networks:
-        return {}
-    member_ids: dict[int, set[int]] = {pk: set() for pk in networks}
-    for network_id, municipality_id in (
-        Membership.objects.active().filter(network_id__in=networks).values_list("network_id", "municipality_id")
-    ):
-        member_ids[network_id].add(municipality_id)
-    seen: dict[int, dict[int, str]] = {pk: {} for pk in networks}
-    for round_ in Round.objects.filter(network_id__in=networks).only("id", "network_id", "period_id", "status"):
-        network = networks[round_.network_id]
-        visibility = permissions.results_visibility(user, network, round_, member_ids[round_.network_id])
-        if visibility != permissions.RESULTS_NONE:
-            seen[round_.network_id][round_.period_id] = visibility
-    return seen
+    return {network_id: _seen(user, of) for network_id, of in _rounds_of(networks).items()}
 
 
 @dataclass
@@ -475,10 +497,20 @@ def network_awards(*, user, network) -> list[Award]:
     `user` may see. Neutral indicators have no awards. Four queries."""
     from comparisons.dashboard_selectors import network_indicator_list
     from comparisons.models import Result
+    from comparisons.selectors import previous_round
 
-    seen = visible_periods(user=user, networks=[network])[network.pk]
+    of = _rounds_of([network])[network.pk]
+    seen = _seen(user, of)
     if not seen:
         return []
+    # The most improved is measured against the previous period: only where the person may see
+    # that period's round too (a withdrawn round takes its improvements out of public view).
+    improvable = [
+        round_.period_id
+        for round_ in of.rounds
+        if round_.period_id in seen
+        and permissions.can_view_derived(user, network, previous_round(of.rounds, round_), of.member_ids)
+    ]
     indicators = [i for i in network_indicator_list(network=network) if _direction(i.polarity)]
     position = {ind.pk: n for n, ind in enumerate(indicators)}
     rows = (
@@ -489,7 +521,7 @@ def network_awards(*, user, network) -> list[Award]:
             indicator_id__in=list(position),
             value__isnull=False,
         )
-        .filter(Q(rank=1) | Q(improved=True))
+        .filter(Q(rank=1) | Q(improved=True, period_id__in=improvable))
         .select_related("period", "municipality")
     )
     awards: dict[tuple[int, int], Award] = {}
@@ -505,7 +537,7 @@ def network_awards(*, user, network) -> list[Award]:
             )
         if row.rank == 1:
             award.best.append(row)
-        if row.improved:
+        if row.improved and row.period_id in improvable:
             direction = _direction(award.indicator.polarity)
             if award.improved is None or _improvement_key(row, direction) < _improvement_key(award.improved, direction):
                 award.improved = row

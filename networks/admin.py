@@ -5,7 +5,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import permissions
+from . import events, permissions
 from .models import Membership, Municipality, Network, Role
 
 
@@ -44,6 +44,12 @@ class NetworkAdmin(SimpleHistoryAdmin):
     list_display = ["code", "name", "name_en", "policy"]
     search_fields = ["code", "name", "name_en"]
     inlines = [MembershipInline]
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "policy" in form.changed_data:
+            # Whose values enter other networks' comparisons depends on it (after commit).
+            events.publish(events.NETWORK_POLICY_CHANGED, network_id=obj.pk)
 
 
 @admin.register(Membership)

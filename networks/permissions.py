@@ -419,3 +419,20 @@ def can_view_plans_of(user: AnyUser, network: Network, municipality: Municipalit
     """A municipality's improvement plans in a network: the same people as `can_view_plan` (its
     staff and viewers, the network's coordinators), asked before any plan is read."""
     return can_coordinate(user, network) or municipality.pk in roles_of(user).municipalities_in(network.pk)
+
+
+# --- figures derived from another round: a change against the previous period, an award -----------
+
+
+def can_view_derived(user: AnyUser, network: Network, source_round, member_ids: set[int] | frozenset[int]) -> bool:
+    """A figure derived from the values of another round of the network (a change against the
+    previous period, the award for the most improved) is seen only by whoever may see that round's
+    results (`results_visibility`): once a round is withdrawn from publication, the changes against
+    it leave the public's view too, while members still see them against provisional figures.
+
+    ``source_round`` None: the network has no round for those values (they came from elsewhere);
+    only its members then.
+    """
+    if source_round is None:
+        return is_network_member(user, network, member_ids)
+    return results_visibility(user, network, source_round, member_ids) != RESULTS_NONE

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import permissions
+from . import events, permissions
 from .errors import NetworksError
 from .models import Membership, Municipality, Network, Role
 from .tabular import ImportFailed, RowError, Table, parse_date, parse_yes_no
@@ -245,9 +245,12 @@ def networks_import(*, table: Table) -> ImportReport:
         if network is None:
             network = Network.objects.create(code=code, **fields)
             report.created += 1
-        elif _apply(network, fields):
-            network.save()
-            changed = True
+        else:
+            policy = network.policy
+            if _apply(network, fields):
+                network.save()
+                changed = True
+                _policy_changed(network, policy)
         if members is not None:
             wanted = {municipality_ids[c] for c in members}
             open_memberships = {m.municipality_id: m for m in network.memberships.filter(left__isnull=True)}
@@ -334,9 +337,18 @@ def network_create(*, code: str, name: str, created_by, coordinator=None, **fiel
 
 @transaction.atomic
 def network_update(*, network: Network, **fields) -> Network:
+    policy = network.policy
     if _apply(network, fields):
         network.save()
+        _policy_changed(network, policy)
     return network
+
+
+def _policy_changed(network: Network, before: str) -> None:
+    """Whose values enter the other networks' wider peer groups depends on the publication
+    policy: tell the apps above (after commit) when it changed."""
+    if network.policy != before:
+        events.publish(events.NETWORK_POLICY_CHANGED, network_id=network.pk)
 
 
 @transaction.atomic

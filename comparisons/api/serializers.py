@@ -52,7 +52,16 @@ class _ScopedSerializer(serializers.ModelSerializer):
 
 
 class ResultSerializer(_ScopedSerializer):
+    """A stored row; its change against the previous period is null where the person may not see
+    that period's round (``changes_visible``, annotated by `dashboard_selectors.visible_results`)."""
+
     indicator = serializers.CharField(source="indicator.code", read_only=True)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not getattr(instance, "changes_visible", False):
+            data.update(dict.fromkeys(Result.CHANGE_FIELDS))
+        return data
 
     class Meta:
         model = Result

@@ -10,7 +10,7 @@ import pytest
 from comparisons import engine, services
 from comparisons.models import CompositeResult, Neighbour, PeerGroup, PeerGroupMember, Result
 from comparisons.services import results_recompute
-from indicators.models import Period, Submission
+from indicators.models import Period, Round, Submission
 from networks.tests.factories import MembershipFactory, MunicipalityFactory
 
 from .factories import indicator_create, submissions_create
@@ -101,6 +101,8 @@ def test_all_spans_every_network_and_prefers_the_own_networks_value(world):
     # A also reports X in network U, differently; C reports only in U.
     MembershipFactory(network=world.other_network, municipality=world.a)
     submissions_create(network=world.other_network, period="2024", values={world.a: {"X": 99}, world.c: {"X": 30}})
+    # Another network's values enter once its round is published (U is public).
+    Round.objects.filter(network=world.other_network).update(status=Round.Status.PUBLISHED)
     results_recompute(network=world.network, period=_period("2024"))
     rows = _rows("all")
     assert set(rows) == {world.a.code, world.b.code}  # only T's members are stored for T
