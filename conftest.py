@@ -39,6 +39,22 @@ def _celery_in_process(request):
     app.conf.task_always_eager, app.conf.task_eager_propagates = saved
 
 
+@pytest.fixture
+def published_events(monkeypatch) -> list[tuple[str, dict]]:
+    """The events the services publish, as (name, payload), in order; still delivered."""
+    from networks import events
+
+    published: list[tuple[str, dict]] = []
+    deliver = events.publish
+
+    def record(event: str, **payload) -> None:
+        published.append((event, payload))
+        deliver(event, **payload)
+
+    monkeypatch.setattr(events, "publish", record)
+    return published
+
+
 @pytest.fixture(autouse=True)
 def _no_login_throttling(settings):
     # django-axes needs the request that Client.login() does not pass; the throttling itself is

@@ -9,9 +9,12 @@ class ComparisonsConfig(AppConfig):
     verbose_name = _("Comparisons")
 
     def ready(self) -> None:
-        # What the lower apps publish and the stored results depend on (see `triggers`).
+        # What the lower apps publish and the stored results depend on (see `triggers`). In the
+        # publisher's transaction: the pending recompute is recorded with the change itself.
         from networks import events
 
         from . import triggers
 
-        events.subscribe(events.NETWORK_POLICY_CHANGED, triggers.results_policy_changed)
+        events.subscribe(events.VALUES_CHANGED, triggers.results_stale, in_transaction=True)
+        events.subscribe(events.NETWORK_CHANGED, triggers.results_stale_network, in_transaction=True)
+        events.subscribe(events.NETWORK_POLICY_CHANGED, triggers.results_policy_changed, in_transaction=True)

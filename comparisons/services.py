@@ -189,7 +189,6 @@ class _Scope:
             frame = pd.DataFrame(
                 columns=[
                     "indicator_id",
-                    "municipality_id",
                     "value",
                     "reason",
                     *peer_groups.MEMBERSHIP_COLUMNS,

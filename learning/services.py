@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -22,6 +23,8 @@ from networks import permissions
 from networks.models import Municipality, Network
 
 from .models import ImprovementPlan, Meeting, PlanAction, PlanTarget, PracticeAttachment, PracticeCase, Tag
+
+logger = logging.getLogger(__name__)
 
 # Extension -> (content type sent on download, the file's first bytes, or None for plain text).
 ALLOWED_ATTACHMENTS: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
@@ -293,6 +296,15 @@ def meeting_save(*, network: Network, meeting: Meeting | None = None, attendees=
 
 
 # --- digest ------------------------------------------------------------------------------------
+
+
+def network_digest_after_publication(*, round_id: int) -> None:
+    """Subscribed to a round's publication (after commit): a mail server failure must not undo
+    or hide the publication, so it is logged, not raised."""
+    try:
+        network_digest_send(round_id=round_id)
+    except Exception:
+        logger.exception("the digest e-mail of round %s could not be sent", round_id)
 
 
 def network_digest_send(*, round_id: int) -> int:

@@ -471,7 +471,7 @@ def invitation_accept(*, token: str, user) -> Role:
 
     # Locked, so two clicks on one link at the same moment grant the role once.
     invitation = (
-        Invitation.objects.select_for_update()
+        Invitation.objects.select_for_update(of=("self",))
         .select_related("network", "municipality", "invited_by")
         .filter(token_hash=_token_hash(token))
         .first()

@@ -95,6 +95,17 @@ def test_only_approved_submissions_are_compared(world):
     assert rows[world.a.code].n == 1
 
 
+def test_a_round_without_approved_values_stores_nothing_and_does_not_fail(world):
+    """Publishing a round nobody's figures were approved in recomputes a scope without a single
+    value: no rows, and no crash of the run (it used to build a frame with a duplicated column)."""
+    indicator_create(code="X", networks=[world.network])
+    submissions_create(
+        network=world.network, period="2024", values={world.a: {"X": 1}}, status=Submission.Status.SUBMITTED
+    )
+    assert results_recompute(network=world.network, period=_period("2024")) == 0
+    assert not Result.objects.exists()
+
+
 def test_all_spans_every_network_and_prefers_the_own_networks_value(world):
     indicator = indicator_create(code="X", networks=[world.network, world.other_network])
     submissions_create(network=world.network, period="2024", values={world.a: {"X": 10}, world.b: {"X": 20}})

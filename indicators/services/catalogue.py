@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from networks import events
 from networks.models import Network
 from networks.services import ImportReport
 from networks.tabular import ImportFailed, RowError, Table, parse_decimal, parse_yes_no
@@ -352,8 +353,6 @@ def network_indicators_set(*, network: Network, indicators) -> None:
 
     A changed set changes the network's results (the composite index among them): recompute.
     """
-    from comparisons.triggers import results_stale_network
-
     wanted = [indicator.pk for indicator in indicators]
     removed, _counts = NetworkIndicator.objects.filter(network=network).exclude(indicator_id__in=wanted).delete()
     existing = {link.indicator_id: link for link in NetworkIndicator.objects.filter(network=network)}
@@ -367,7 +366,7 @@ def network_indicators_set(*, network: Network, indicators) -> None:
             link.position = position
             link.save(update_fields=["position"])
     if removed or added:
-        results_stale_network(network_id=network.pk, reason="indicator set changed")
+        events.publish(events.NETWORK_CHANGED, network_id=network.pk, period_id=None, reason="indicator set changed")
 
 
 @transaction.atomic
@@ -377,8 +376,6 @@ def indicator_update(*, indicator, user=None):
     A changed formula or polarity changes results: every round of the networks that use the
     indicator is marked stale.
     """
-    from comparisons.triggers import results_stale_network
-
     before = Indicator.objects.get(pk=indicator.pk)
     indicator._history_user = user
     indicator.save()
@@ -386,5 +383,10 @@ def indicator_update(*, indicator, user=None):
     indicator.items.set(DataItem.objects.filter(code__in=codes))
     if before.formula != indicator.formula or before.polarity != indicator.polarity:
         for network_id in NetworkIndicator.objects.filter(indicator=indicator).values_list("network_id", flat=True):
-            results_stale_network(network_id=network_id, reason=f"indicator {indicator.code} changed")
+            events.publish(
+                events.NETWORK_CHANGED,
+                network_id=network_id,
+                period_id=None,
+                reason=f"indicator {indicator.code} changed",
+            )
     return indicator

@@ -48,6 +48,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from networks import events
 from networks.models import Membership, Municipality, Network
 from networks.tabular import MAX_CELL_CHARS, XLSX_SUFFIXES, ImportFailed, RowError, Table, read_table
 
@@ -378,7 +379,7 @@ def _import_pairs(
     new = _create_submissions(sorted(wanted_keys - set(submissions)), status)
     report.submissions_created = len(new)
     submissions.update({(s.round_id, s.municipality_id): s for s in new})
-    events = [(s.pk, "") for s in new]  # (submission_id, from_status)
+    transitions = [(s.pk, "") for s in new]  # (submission_id, from_status)
     previously_approved_rounds: set[int] = set()
     status_changed: list[int] = []
     for key in sorted(wanted_keys):
@@ -386,11 +387,11 @@ def _import_pairs(
         if submission.status != status:
             if submission.status == Submission.Status.APPROVED:
                 previously_approved_rounds.add(submission.round_id)
-            events.append((submission.pk, submission.status))
+            transitions.append((submission.pk, submission.status))
             status_changed.append(submission.pk)
     if status_changed:
         Submission.objects.filter(pk__in=status_changed).update(status=status, updated_at=timezone.now())
-    _create_events(events, status, user)
+    _create_events(transitions, status, user)
 
     submission_ids = {pair: submissions[key].pk for pair, key in key_of.items()}
     new_ids = {s.pk for s in new}
@@ -408,10 +409,8 @@ def _import_pairs(
         if status == Submission.Status.APPROVED or round_id in previously_approved_rounds
     }
     if touched_rounds and (changed_submissions or status_changed):
-        from comparisons.triggers import results_stale
-
         for round_id in sorted(touched_rounds):
-            results_stale(round_id=round_id, item_ids=None)
+            events.publish(events.VALUES_CHANGED, round_id=round_id, item_ids=None)
 
 
 def _create_submissions(keys: list[tuple[int, int]], status: str) -> list[Submission]:

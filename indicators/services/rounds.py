@@ -9,20 +9,18 @@ its stored results may need recomputing and visibility has changed.
 from __future__ import annotations
 
 import datetime
-import logging
 from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from networks import events
 from networks.models import Network
 
 from ..errors import IndicatorsError
 from ..models import Indicator, Round
 from .periods import period_get_or_create
-
-logger = logging.getLogger(__name__)
 
 
 class RoundError(IndicatorsError):
@@ -110,24 +108,19 @@ def round_reopen(*, round: Round, user=None) -> Round:
 @transaction.atomic
 def round_publish(*, round: Round, user=None) -> Round:
     """Make the approved values public (per the network's policy) and recompute the results."""
-    from comparisons.triggers import results_stale
-
     if round.status != Round.Status.CLOSED:
         raise RoundError(_("Only a closed round can be published; close it first."))
     round.status = Round.Status.PUBLISHED
     round.published_at = timezone.now()
     _save(round, user=user, reason="published")
-    results_stale(round_id=round.pk, item_ids=None)
-    round_id = round.pk
-    transaction.on_commit(lambda: _digest(round_id))
+    events.publish(events.VALUES_CHANGED, round_id=round.pk, item_ids=None)
+    events.publish(events.ROUND_PUBLISHED, round_id=round.pk)
     return round
 
 
 @transaction.atomic
 def round_unpublish(*, round: Round, reason: str, user=None) -> Round:
     """Withdraw a publication; the reason is kept in the round's history."""
-    from comparisons.triggers import results_stale
-
     reason = reason.strip()
     if not reason:
         raise RoundError(_("Say why the results are withdrawn."))
@@ -136,15 +129,5 @@ def round_unpublish(*, round: Round, reason: str, user=None) -> Round:
     round.status = Round.Status.CLOSED
     round.published_at = None
     _save(round, user=user, reason=f"unpublished: {reason}"[:100])
-    results_stale(round_id=round.pk, item_ids=None)
+    events.publish(events.VALUES_CHANGED, round_id=round.pk, item_ids=None)
     return round
-
-
-def _digest(round_id: int) -> None:
-    """Runs after the publication is committed: a mail server failure must not undo or hide it."""
-    from learning.services import network_digest_send
-
-    try:
-        network_digest_send(round_id=round_id)
-    except Exception:
-        logger.exception("the digest e-mail of round %s could not be sent", round_id)

@@ -13,6 +13,8 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from networks import events
+
 from .. import notifications, selectors
 from ..errors import IndicatorsError
 from ..models import DataItem, Round, Submission, SubmissionEvent, ValueQuery
@@ -119,9 +121,8 @@ def _transition(*, submission: Submission, user, to_status: str, message: str = 
 
 
 def _results_stale(submission: Submission) -> None:
-    from comparisons.triggers import results_stale
-
-    results_stale(round_id=submission.round_id, item_ids=list(submission.values.values_list("item_id", flat=True)))
+    item_ids = list(submission.values.values_list("item_id", flat=True))
+    events.publish(events.VALUES_CHANGED, round_id=submission.round_id, item_ids=item_ids)
 
 
 @transaction.atomic
@@ -182,9 +183,7 @@ def submissions_bulk_approve(*, round: Round, user, submission_ids: Iterable[int
     for submission in submissions:
         _transition(submission=submission, user=user, to_status=Submission.Status.APPROVED)
     if submissions:
-        from comparisons.triggers import results_stale
-
-        results_stale(round_id=round.pk, item_ids=None)
+        events.publish(events.VALUES_CHANGED, round_id=round.pk, item_ids=None)
     return len(submissions)
 
 

@@ -11,6 +11,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from networks import events
+
 from ..errors import IndicatorsError
 from ..models import Submission, Value
 
@@ -86,9 +88,7 @@ def submission_values_save(
         changed.append(item_id)
     if changed and submission.status == Submission.Status.APPROVED:
         # Approved values feed the stored results: they must be recomputed.
-        from comparisons.triggers import results_stale
-
-        results_stale(round_id=submission.round_id, item_ids=changed)
+        events.publish(events.VALUES_CHANGED, round_id=submission.round_id, item_ids=changed)
     return changed
 
 

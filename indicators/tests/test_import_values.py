@@ -6,7 +6,6 @@ import io
 import time
 from decimal import Decimal
 from pathlib import Path
-from unittest import mock
 
 import pytest
 from django.core.management import call_command
@@ -131,16 +130,16 @@ def test_dry_run_saves_nothing(world, items, tmp_path):
     assert not Value.objects.exists() and not Round.objects.exists()
 
 
-def test_status_approved_marks_results_stale_once_per_round(world, items, tmp_path):
+def test_status_approved_marks_results_stale_once_per_round(world, items, tmp_path, published_events):
     text = HEADER + "".join(
         f"{m.code},{i},{p},1,\n" for m in (world.a, world.b) for i in items for p in ("2023", "2024")
     )
-    with mock.patch("comparisons.triggers.results_stale") as stale:
-        run(write(tmp_path, text), "--status", "approved")
+    run(write(tmp_path, text), "--status", "approved")
     assert set(Submission.objects.values_list("status", flat=True)) == {"approved"}
     rounds = sorted(Round.objects.values_list("pk", flat=True))
-    assert sorted(call.kwargs["round_id"] for call in stale.call_args_list) == rounds
-    assert all(call.kwargs["item_ids"] is None for call in stale.call_args_list)
+    stale = [payload for event, payload in published_events if event == "values_changed"]
+    assert sorted(payload["round_id"] for payload in stale) == rounds
+    assert all(payload["item_ids"] is None for payload in stale)
 
 
 def test_existing_submission_gets_the_status_and_an_event(world, items, tmp_path):

@@ -43,8 +43,17 @@ def form_data(version: int, action: str = "save", **by_code) -> dict:
 
 @pytest.fixture
 def stale(monkeypatch):
+    """The payloads of the values-changed events published (not delivered: these tests do not
+    recompute)."""
+    from networks import events
+
     calls = []
-    monkeypatch.setattr("comparisons.triggers.results_stale", lambda **kwargs: calls.append(kwargs))
+
+    def record(event: str, **payload) -> None:
+        if event == events.VALUES_CHANGED:
+            calls.append(payload)
+
+    monkeypatch.setattr(events, "publish", record)
     return calls
 
 

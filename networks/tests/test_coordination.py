@@ -104,7 +104,7 @@ def test_invitation_only_into_a_member_municipality(world):
     assert not Invitation.objects.exists()
 
 
-def test_round_open_close_publish_and_public_visibility(world, django_capture_on_commit_callbacks):
+def test_round_open_close_publish_and_public_visibility(world, django_capture_on_commit_callbacks, published_events):
     indicator = IndicatorFactory(code="SHARE")
     NetworkIndicator.objects.create(network=world.network, indicator=indicator)
     client = world.client("coordinator")
@@ -144,12 +144,13 @@ def test_round_open_close_publish_and_public_visibility(world, django_capture_on
     assert permissions.results_visibility(world.users["outsider"], world.network, round_, members) == "none"
 
     mail.outbox.clear()
-    with (
-        mock.patch("comparisons.triggers.results_stale") as stale,
-        django_capture_on_commit_callbacks(execute=True),
-    ):
+    published_events.clear()
+    with django_capture_on_commit_callbacks(execute=True):
         act("publish")
-    stale.assert_called_once_with(round_id=round_.pk, item_ids=None)
+    assert published_events == [
+        ("values_changed", {"round_id": round_.pk, "item_ids": None}),
+        ("round_published", {"round_id": round_.pk}),
+    ]
     round_.refresh_from_db()
     assert round_.status == Round.Status.PUBLISHED
     assert round_.published_at is not None
@@ -168,9 +169,9 @@ def test_round_open_close_publish_and_public_visibility(world, django_capture_on
     assert act("unpublish", {"reason": ""}).status_code == 302  # a reason is required
     round_.refresh_from_db()
     assert round_.status == Round.Status.PUBLISHED
-    with mock.patch("comparisons.triggers.results_stale") as stale:
-        act("unpublish", {"reason": "Kļūda Bauskas datos"})
-    stale.assert_called_once_with(round_id=round_.pk, item_ids=None)
+    published_events.clear()
+    act("unpublish", {"reason": "Kļūda Bauskas datos"})
+    assert published_events == [("values_changed", {"round_id": round_.pk, "item_ids": None})]
     round_.refresh_from_db()
     assert round_.status == Round.Status.CLOSED
     assert "2025" not in anonymous.get(activity).content.decode()
@@ -283,7 +284,7 @@ def test_no_deactivation_of_someone_with_a_role_elsewhere(world):
     assert both.is_active
 
 
-def test_indicator_set_and_editing(world):
+def test_indicator_set_and_editing(world, published_events):
     DataItemFactory(code="DWELLINGS")
     DataItemFactory(code="POPULATION")
     first = IndicatorFactory(code="A1", formula="DWELLINGS")
@@ -292,10 +293,11 @@ def test_indicator_set_and_editing(world):
     url = reverse("indicators:coordination_indicators", kwargs={"code": "T"})
     client.post(url, {"indicators": [first.pk, second.pk]})
     assert list(Indicator.objects.filter(network_links__network=world.network).order_by("code")) == [first, second]
-    with mock.patch("comparisons.triggers.results_stale_network") as stale:
-        client.post(url, {"indicators": [second.pk]})
+    published_events.clear()
+    client.post(url, {"indicators": [second.pk]})
     assert list(Indicator.objects.filter(network_links__network=world.network)) == [second]
-    stale.assert_called_once_with(network_id=world.network.pk, reason="indicator set changed")
+    changed = {"network_id": world.network.pk, "period_id": None, "reason": "indicator set changed"}
+    assert published_events == [("network_changed", changed)]
 
     edit = reverse("indicators:coordination_indicator_edit", kwargs={"code": "T", "indicator_code": "A2"})
     data = {"name": "Jauns", "decimals": 1, "polarity": "higher", "formula": "1000 * DWELLINGS / NOPE", "weight": 1}
@@ -305,9 +307,10 @@ def test_indicator_set_and_editing(world):
     second.refresh_from_db()
     assert second.formula == "POPULATION"
     data["formula"] = "1000 * DWELLINGS / POPULATION"
-    with mock.patch("comparisons.triggers.results_stale_network") as stale:
-        assert client.post(edit, data).status_code == 302
-    stale.assert_called_once_with(network_id=world.network.pk, reason="indicator A2 changed")
+    published_events.clear()
+    assert client.post(edit, data).status_code == 302
+    changed = {"network_id": world.network.pk, "period_id": None, "reason": "indicator A2 changed"}
+    assert published_events == [("network_changed", changed)]
     second.refresh_from_db()
     assert second.polarity == "higher"
     assert sorted(second.items.values_list("code", flat=True)) == ["DWELLINGS", "POPULATION"]
@@ -452,7 +455,6 @@ def test_a_mail_failure_does_not_undo_the_publication(world, django_capture_on_c
     url = reverse("indicators:coordination_round_action", kwargs={"code": "T", "period": "2024", "action": "publish"})
     with (
         mock.patch("learning.services.network_digest_send", side_effect=OSError("mail server down")),
-        mock.patch("comparisons.triggers.results_stale"),
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = world.client("coordinator").post(url)

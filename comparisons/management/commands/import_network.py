@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from comparisons.services import results_recompute
 from networks.backup import BackupError, network_import
 
 
@@ -33,8 +34,6 @@ class Command(BaseCommand):
         )
         if no_recompute:
             return
-        from comparisons.services import results_recompute
-
         for round_ in network.rounds.select_related("period").order_by("period__start"):
             rows = results_recompute(network=network, period=round_.period)
             self.stdout.write(f"  {round_.period.label}: {rows} stored results recomputed")
