@@ -9,8 +9,10 @@ class IndicatorsConfig(AppConfig):
     verbose_name = _("Indicators")
 
     def ready(self) -> None:
-        from networks.sections import demo_section_register
+        from networks.sections import backup_section_register, demo_section_register
 
+        from .backup import indicators_export, indicators_restore
         from .demo import demo_values_seed
 
         demo_section_register(name="indicators", seed=demo_values_seed)
+        backup_section_register(name="indicators", export=indicators_export, restore=indicators_restore)

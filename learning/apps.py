@@ -11,7 +11,11 @@ class LearningConfig(AppConfig):
     def ready(self) -> None:
         # After the publication is committed: the digest e-mail of the network's news.
         from networks import events
+        from networks.sections import backup_section_register
 
+        from .backup import learning_export, learning_restore
         from .services import network_digest_after_publication
 
         events.subscribe(events.ROUND_PUBLISHED, network_digest_after_publication)
+        # Its part of a network's backup: practice, plans and meetings.
+        backup_section_register(name="learning", export=learning_export, restore=learning_restore)

@@ -1,14 +1,20 @@
 """Work that spans the apps, registered by each app (docs/architecture.md).
 
 The apps stand in layers (networks < indicators < comparisons < learning) and import only from
-below, so a job that touches every app — seeding the demo installation — cannot call the higher
-apps from here. Each app registers its own section in `AppConfig.ready()`, and the job runs the
-sections in the order the apps are installed, which is the order of the layers.
+below, so a job that touches every app — seeding the demo installation, exporting and importing
+one network — cannot call the higher apps from here. Each app registers its own section in
+`AppConfig.ready()`, and the job runs the sections in the order the apps are installed, which is
+the order of the layers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .backup import ExportContext, ImportContext
 
 DemoSection = Callable[..., None]
 
@@ -26,3 +32,35 @@ def demo_section_register(*, name: str, seed: DemoSection) -> None:
 
 def demo_sections() -> list[tuple[str, DemoSection]]:
     return list(_demo_sections.items())
+
+
+# --- backup: one network's export and import, a section per app ---------------------------------
+
+BackupExport = Callable[["ExportContext"], dict[str, Any]]
+BackupRestore = Callable[["ImportContext"], None]
+
+
+@dataclass(frozen=True)
+class BackupSection:
+    """An app's part of the network document (`networks.backup`).
+
+    `export(context)` returns the document's top-level keys the app owns; `restore(context)`
+    recreates them. The context carries what the sections share: the network, the people and
+    objects named, the objects already recreated.
+    """
+
+    export: BackupExport
+    restore: BackupRestore
+
+
+_backup_sections: dict[str, BackupSection] = {}
+
+
+def backup_section_register(*, name: str, export: BackupExport, restore: BackupRestore) -> None:
+    """Register an app's part of the network backup; registering a name again replaces it."""
+    _backup_sections[name] = BackupSection(export=export, restore=restore)
+
+
+def backup_sections() -> list[tuple[str, BackupSection]]:
+    """The registered sections in layer order (the order the apps' `ready()` ran in)."""
+    return list(_backup_sections.items())

@@ -1,4 +1,4 @@
-"""Backup and restore of one network (issue 7, part 9): export, flush, import, export again."""
+"""Backup and restore of one network: export, flush, import, export again (see networks/backup.py)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from indicators.tests.factories import PeriodFactory, data_round
 from learning.models import Meeting, PracticeAttachment, PracticeCase, Tag
 from learning.tests.factories import PlanTargetFactory, learning_objects
 from networks.models import Membership, Municipality, Network, Role
+from networks.sections import backup_sections
 from networks.tests.factories import MembershipFactory, MunicipalityFactory, RoleFactory, UserFactory
 
 ATTACHMENT = b"%PDF-1.4 plan of the social housing queue\n"
@@ -258,3 +259,9 @@ def test_a_network_joins_an_installation_that_has_other_networks(world, media, t
     assert Value.objects.filter(submission__round__network=t2).count() == values
     assert Role.objects.filter(user__username="coordinator", network=t2).exists()
     assert not Result.objects.filter(network=t2).exists()  # --no-recompute
+
+
+def test_every_app_with_records_has_its_section_in_layer_order(db):
+    """Import runs the sections in this order (each refers to objects the ones before recreated),
+    export in the reverse one; an app that forgot to register would silently drop its records."""
+    assert [name for name, _section in backup_sections()] == ["networks", "indicators", "learning"]
