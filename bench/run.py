@@ -146,7 +146,8 @@ def full_recompute_child(url: str) -> None:
     (RECOMPUTE_WORKERS), each in its own transaction — as Celery's worker processes do at night.
     """
     django_setup(url)
-    from comparisons.services import recompute_workers, results_recompute, scopes_in_parallel
+    from comparisons.runs import recompute_workers, scopes_in_parallel
+    from comparisons.services import results_recompute
     from indicators.models import Round
 
     rounds = list(Round.objects.select_related("network", "period").order_by("period__start"))

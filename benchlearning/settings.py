@@ -265,6 +265,10 @@ COMPARISON_NEAREST_K = envint("COMPARISON_NEAREST_K", 5)
 COMPARISON_ATTRIBUTES: list[str] | None = None
 # Scopes (network/period) a `recompute --sync` computes at once; 0: one per core.
 RECOMPUTE_WORKERS = envint("RECOMPUTE_WORKERS", 0)
+# A recompute's scope lock whose heartbeat is older than this (seconds) was held by a dead
+# worker: the next run takes the scope over. Also how long a pending run may wait before a
+# new request of its scope sends it to the workers again.
+COMPARISON_LOCK_STALE_SECONDS = 600
 # Three days before a round's deadline, its staff who have not submitted get a reminder (daily, 07:00).
 CELERY_BEAT_SCHEDULE["indicators-deadline-reminders"] = {
     "task": "indicators.tasks.deadline_reminders_send",
@@ -302,7 +306,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Dashboards (issue 5): an optional GeoJSON of municipality boundaries (a local file; nothing is
+# Dashboards: an optional GeoJSON of municipality boundaries (a local file; nothing is
 # fetched at run time) turns the grid map into a choropleth. Features are matched on the
 # property named below against the municipality code.
 COMPARISON_BOUNDARIES_GEOJSON = envstr("COMPARISON_BOUNDARIES_GEOJSON")

@@ -1,9 +1,13 @@
-"""Peer groups: which municipalities each one is compared with (DESIGN.md §3, "Peer groups").
+"""Peer groups: which municipalities each one is compared with (docs/statistics.md, "Populations").
 
 A peer group definition (`network`, `all`, `kind`, `region`, `attr:NAME`, `custom:NAME`,
 `nearest:K`) becomes a *membership frame*: rows ``municipality_id``, ``group_key`` (the
 partition the engine groups by) and ``focal`` (the row's figures are stored). Pure pandas on
 the frames the service loads; the only configuration comes in as arguments.
+
+What it is not: a reader or writer of results. The one function here that touches the database
+is `peer_groups_import`, which saves the `custom:NAME` groups' members from a file; the groups a
+scope computes are chosen and read by `selectors.default_peer_groups` / `custom_group_members`.
 
 Populations (decided here, documented for users):
 
@@ -26,9 +30,16 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from networks.models import Municipality
+from networks.services import ImportReport
+from networks.tabular import ImportFailed, RowError, Table
 
 from . import engine
 from .errors import ComparisonsError
+from .models import PeerGroup, PeerGroupMember
 
 FIXED_PEER_GROUPS = ("network", "all", "kind", "region")
 PEER_GROUP_RE = re.compile(r"^(network|all|kind|region|attr:.+|custom:.+|nearest:[1-9][0-9]*)$")
@@ -189,3 +200,74 @@ def nearest(
         for other, row in zip(near, shares.tolist(), strict=True):
             contributions[(int(code), int(other))] = dict(zip(variables, row, strict=True))
     return neighbours, contributions
+
+
+# --- saved custom groups: the import -------------------------------------------------------------
+
+PEER_GROUP_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
+
+
+@transaction.atomic
+def peer_groups_import(*, table: Table) -> ImportReport:
+    """`group,municipality_code`: each group named in the file gets exactly the listed members.
+
+    All or nothing: any bad row (empty or invalid group name, unknown municipality, a member
+    listed twice) writes nothing and every bad row is reported with its line number. Groups not
+    in the file are left alone; re-importing the same file changes nothing.
+    """
+    errors: list[RowError] = []
+    known = dict(Municipality.objects.values_list("code", "pk"))
+    wanted: dict[str, set[int]] = {}
+    seen: dict[tuple[str, str], int] = {}
+    for row in table.rows:
+        name, code = row.get("group"), row.get("municipality_code")
+        if not name:
+            errors.append(RowError(row.line, _("group is empty")))
+        elif not PEER_GROUP_NAME_RE.match(name):
+            errors.append(
+                RowError(
+                    row.line, _("%(name)s is not a valid group name (letters, digits, _ . -)") % {"name": repr(name)}
+                )
+            )
+        if not code:
+            errors.append(RowError(row.line, _("municipality_code is empty")))
+        elif code not in known:
+            errors.append(RowError(row.line, _("unknown municipality code %(code)s") % {"code": code}))
+        if not name or not code:
+            continue
+        if (name, code) in seen:
+            errors.append(
+                RowError(
+                    row.line,
+                    _("%(code)s is already in group %(name)s on line %(line)d")
+                    % {"code": code, "name": name, "line": seen[(name, code)]},
+                )
+            )
+            continue
+        seen[(name, code)] = row.line
+        if code in known:
+            wanted.setdefault(name, set()).add(known[code])
+    if errors:
+        raise ImportFailed(errors)
+    report = ImportReport()
+    existing = {group.name: group for group in PeerGroup.objects.filter(name__in=list(wanted))}
+    current: dict[int, set[int]] = {}
+    for group_id, municipality_id in PeerGroupMember.objects.filter(group__name__in=list(wanted)).values_list(
+        "group_id", "municipality_id"
+    ):
+        current.setdefault(group_id, set()).add(municipality_id)
+    for name, members in sorted(wanted.items()):
+        group = existing.get(name)
+        if group is None:
+            group = PeerGroup.objects.create(name=name)
+            report.created += 1
+        else:
+            have = current.get(group.pk, set())
+            if have == members:
+                report.unchanged += 1
+                continue
+            report.updated += 1
+            PeerGroupMember.objects.filter(group=group, municipality_id__in=have - members).delete()
+            members = members - have
+        PeerGroupMember.objects.bulk_create(PeerGroupMember(group=group, municipality_id=m) for m in sorted(members))
+    return report

@@ -1,4 +1,13 @@
-"""Reads for the comparison engine (approved values as DataFrames) and for pages (stored results)."""
+"""Every database read of the comparisons engine: a scope's inputs as DataFrames, and stored rows.
+
+What it is: the reads a recompute makes before it computes (approved values that may enter the
+scope, its municipalities, peer groups, index weights, the last run's neighbours and scores)
+and the few reads of stored results outside the pages. The PostgreSQL fast paths (binary
+cursors, values packed into one bytea) live here next to their portable ORM twins.
+
+What it is not: no writes and no computing. The pages' and the API's visibility-checked reads
+are `dashboard_selectors`; evaluating what is read is `evaluation`; writing is `writing`.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +18,17 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 import psycopg
+from django.conf import settings
 from django.db import connection
 from django.db.models import F, FloatField, Q, QuerySet
 from django.db.models.functions import Cast
 
-from indicators.formula import parse_formula
 from indicators.models import DataItem, Indicator, NetworkIndicator, Period, Round, Submission, Value
-from networks.models import Network
+from networks.models import Municipality, Network
 
-from .models import CompositeResult, RecomputeRun, Result
+from . import peer_groups
+from .evaluation import SCORE_COLUMNS
+from .models import CompositeResult, Neighbour, PeerGroup, Result
 
 VALUE_COLUMNS = ["network_id", "municipality_id", "period_id", "item", "number", "updated_at"]
 
@@ -220,7 +231,6 @@ def stored_peer_groups(*, network_id: int, period_id: int) -> list[str]:
 
 # A stored score as `stored_scores_reading` packs it: municipality id, score.
 _PACKED_SCORE = np.dtype([("municipality", ">i8"), ("score", ">f8")])
-SCORE_COLUMNS = ["municipality_id", "peer_group", "group_key", "indicator_id", "score"]
 
 
 @contextmanager
@@ -251,7 +261,7 @@ def stored_scores_reading(
         yield lambda: frame
         return
     table = Result._meta.db_table
-    peer_groups = stored_peer_groups(network_id=network_id, period_id=period_id)
+    group_names = stored_peer_groups(network_id=network_id, period_id=period_id)
     # One index probe per peer group and indicator, aggregated where it is read: the id of the
     # indicator and the group travel once per probe, not once per score (a third less to pack
     # than one aggregate over the whole scope). Groups, then indicators, in the order given.
@@ -269,7 +279,7 @@ def stored_scores_reading(
         # A server-side binding cursor: only it returns binary results (Django's is client-side).
         binary.execute(
             sql,
-            {"network": network_id, "period": period_id, "groups": peer_groups, "indicators": indicator_ids},
+            {"network": network_id, "period": period_id, "groups": group_names, "indicators": indicator_ids},
             binary=True,
         )
         yield lambda: _scores_frame(binary.fetchall())
@@ -292,69 +302,83 @@ def _scores_frame(probes: list[tuple[str, int, str, bytes]]) -> pd.DataFrame:
     )
 
 
-def deduplicate_values(values: pd.DataFrame, *, network_id: int) -> pd.DataFrame:
-    """One value per municipality, period and item when a municipality reported in two networks.
+# --- the rest of a scope's reads --------------------------------------------------------------
 
-    The value of ``network_id`` (the network being computed) wins; otherwise the value of the
-    most recently updated submission, then the lowest network id (deterministic). Only among the
-    values given: the readers above pass only those allowed to enter (`entering_submissions`), so
-    a newer value of a round outsiders may not see never displaces a published one.
-    """
-    if values.empty:
-        return values
-    networks = values["network_id"].to_numpy()
-    if (networks == networks[0]).all():
-        return values  # one network: one submission per municipality and period, one value per item
-    ordered = values.assign(_own=values["network_id"] != network_id).sort_values(
-        ["_own", "updated_at", "network_id"], ascending=[True, False, True], kind="stable"
+
+def municipality_frame(*, ids: Iterable[int] | QuerySet) -> pd.DataFrame:
+    """The municipalities (index id; ``code``, ``kind``, ``region``, ``attributes``) of ``ids``:
+    a list of ids or a subquery of them (no statement with hundreds of parameters)."""
+    rows = list(
+        Municipality.objects.filter(pk__in=ids if isinstance(ids, QuerySet) else list(ids)).values_list(
+            "pk", "code", "kind", "region", "attributes"
+        )
     )
-    unique = ordered.drop_duplicates(["municipality_id", "period_id", "item"], keep="first")
-    return unique.drop(columns="_own")
+    frame = pd.DataFrame.from_records(rows, columns=["id", "code", "kind", "region", "attributes"])
+    return frame.set_index("id")
 
 
-def wide_items(values: pd.DataFrame, period_id: int) -> pd.DataFrame:
-    """Municipalities (index) by item codes (columns) for one period; NaN where missing."""
-    subset = values[values["period_id"] == period_id]
-    if subset.empty:
-        return pd.DataFrame(index=pd.Index([], name="municipality_id", dtype="int64"))
-    return subset.pivot(index="municipality_id", columns="item", values="number")
-
-
-def evaluate_indicators(wide: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:
-    """Long frame: ``indicator_id``, ``municipality_id``, ``value`` (NaN = missing), ``reason``."""
-    if not indicators:
-        return pd.DataFrame(columns=["indicator_id", "municipality_id", "value", "reason"])
-    municipality_ids = wide.index.to_numpy(dtype=np.int64)
-    size = len(municipality_ids)
-    values = np.empty(size * len(indicators), dtype=np.float64)
-    reasons = np.empty(size * len(indicators), dtype=object)
-    for position, indicator in enumerate(indicators):
-        formula = indicator_formula(indicator)
-        evaluated, why = formula.evaluate_frame(wide)
-        values[position * size : (position + 1) * size] = evaluated.to_numpy()
-        reasons[position * size : (position + 1) * size] = why.to_numpy()
-    return pd.DataFrame(
-        {
-            "indicator_id": np.repeat(np.array([indicator.pk for indicator in indicators], dtype=np.int64), size),
-            "municipality_id": np.tile(municipality_ids, len(indicators)),
-            "value": values,
-            "reason": reasons,
-        }
+def default_peer_groups(
+    *, municipalities: pd.DataFrame, focal_ids: set[int], focal_query: QuerySet | None = None
+) -> list[str]:
+    """`network`, `all`, `kind`, `region`, every grouping attribute, every custom group with a
+    focal member, and `nearest:K` with the default K (see the README section "Peer groups").
+    ``focal_query``: the focal ids as a subquery, for the custom groups' query."""
+    names = list(peer_groups.FIXED_PEER_GROUPS)
+    configured = settings.COMPARISON_ATTRIBUTES
+    attributes = (
+        list(configured) if configured is not None else peer_groups.grouping_attributes(municipalities, focal_ids)
     )
+    names += [f"attr:{name}" for name in attributes]
+    focal = focal_query if focal_query is not None else list(focal_ids)
+    custom = PeerGroup.objects.filter(members__municipality_id__in=focal).distinct().order_by("name")
+    names += [f"custom:{name}" for name in custom.values_list("name", flat=True)]
+    names.append(f"nearest:{settings.COMPARISON_NEAREST_K}")
+    return names
 
 
-_FORMULAS: dict[str, object] = {}
+def custom_group_members(*, names: Iterable[str]) -> dict[str, set[int]]:
+    """The members (municipality ids) of the saved custom groups named (without `custom:`)."""
+    custom: dict[str, set[int]] = {}
+    for name, municipality_id in PeerGroup.objects.filter(name__in=list(names)).values_list(
+        "name", "members__municipality_id"
+    ):
+        if municipality_id is not None:
+            custom.setdefault(name, set()).add(municipality_id)
+    return custom
 
 
-def indicator_formula(indicator: Indicator):
-    """The parsed formula of an indicator (its own code when it has none); parsed once per text."""
-    text = indicator.formula.strip() or indicator.code
-    formula = _FORMULAS.get(text)
-    if formula is None:
-        if len(_FORMULAS) > 10_000:
-            _FORMULAS.clear()
-        formula = _FORMULAS[text] = parse_formula(text)
-    return formula
+def index_weights(*, network: Network) -> dict[int, float] | None:
+    """The weights of the network's index indicators; None when there is no index to compute."""
+    weights = {
+        indicator_id: float(weight)
+        for indicator_id, weight in NetworkIndicator.objects.filter(
+            network=network, indicator__in_index=True
+        ).values_list("indicator_id", "indicator__weight")
+    }
+    return weights if weights and sum(weights.values()) > 0 else None
+
+
+def stored_neighbours(*, network: Network, period: Period, peer_group: str) -> dict[int, list[int]]:
+    """Each focal municipality's stored neighbours in ``peer_group`` (`nearest:K`), nearest first."""
+    found: dict[int, list[int]] = {}
+    for focal, other in (
+        Neighbour.objects.filter(network=network, period=period, peer_group=peer_group)
+        .order_by("municipality_id", "position")
+        .values_list("municipality_id", "neighbour_id")
+    ):
+        found.setdefault(focal, []).append(other)
+    return found
+
+
+def stored_composites(*, network: Network, period: Period) -> dict[tuple[str, int], tuple[str, float, float]]:
+    """The stored composite rows of a scope: (peer group, municipality id) -> (group key,
+    index value, coverage)."""
+    return {
+        (peer_group, municipality_id): (group_key, index_value, coverage)
+        for peer_group, municipality_id, group_key, index_value, coverage in CompositeResult.objects.filter(
+            network=network, period=period
+        ).values_list("peer_group", "municipality_id", "group_key", "index_value", "coverage")
+    }
 
 
 def network_indicators(*, network: Network, period: Period, indicator_ids: Iterable[int] | None = None) -> list:
@@ -395,8 +419,8 @@ def next_periods(period: Period) -> QuerySet[Period]:
 # --- for pages, exports and the API --------------------------------------------------------------
 
 
-# The figures of `export_results` after its identifying columns, in the contract's order
-# (DESIGN.md §5): network,period,indicator,peer_group,municipality_code, then these.
+# The figures of `export_results` after its identifying columns, in the export's published order:
+# network,period,indicator,peer_group,municipality_code, then these.
 EXPORT_FIGURES = ("value", "rank", "n", "percentile", "band", "z", "score", "mean", "median", "q1", "q3", "min", "max")
 
 
@@ -416,30 +440,4 @@ def results_for_export(
         indicator_code=F("indicator__code"),
         peer_group_name=F("peer_group"),
         municipality_code=F("municipality__code"),
-    )
-
-
-def results_for_indicator(*, network: Network, period: Period, indicator: Indicator, peer_group: str = "network"):
-    """One indicator's ranking in a network/period and peer group, best first."""
-    return (
-        Result.objects.filter(network=network, period=period, indicator=indicator, peer_group=peer_group)
-        .select_related("municipality")
-        .order_by(F("rank").asc(nulls_last=True), "municipality__code")
-    )
-
-
-def composite_for_network(*, network: Network, period: Period, peer_group: str = "network"):
-    return (
-        CompositeResult.objects.filter(network=network, period=period, peer_group=peer_group)
-        .select_related("municipality")
-        .order_by(F("index_value").desc(nulls_last=True), "municipality__code")
-    )
-
-
-def last_completed_run(*, network: Network, period: Period) -> RecomputeRun | None:
-    """When were these results computed? Pages show it next to the figures."""
-    return (
-        RecomputeRun.objects.filter(network=network, period=period, status=RecomputeRun.Status.DONE)
-        .order_by("-finished_at")
-        .first()
     )

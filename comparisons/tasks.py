@@ -8,12 +8,15 @@ the run over.
 
 from __future__ import annotations
 
+import datetime
 import logging
 
 from celery import shared_task
 from django.db import OperationalError
+from django.utils import timezone
 
-from .services import ScopeBusy, recompute_request, recompute_run_execute, recompute_scopes
+from .models import RecomputeRun
+from .runs import ScopeBusy, recompute_request, recompute_run_execute, recompute_scopes, run_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -64,13 +67,6 @@ def pending_runs_resend_task() -> int:
     A request made while the broker was unreachable is recorded as a pending run; this sweep is
     what makes it run soon after the broker is back, not at the nightly recompute.
     """
-    import datetime
-
-    from django.utils import timezone
-
-    from .models import RecomputeRun
-    from .services import _enqueue
-
     cutoff = timezone.now() - datetime.timedelta(seconds=PENDING_RESEND_AFTER_SECONDS)
     stale = list(
         RecomputeRun.objects.filter(status=RecomputeRun.Status.PENDING, requested_at__lt=cutoff).values_list(
@@ -78,7 +74,7 @@ def pending_runs_resend_task() -> int:
         )
     )
     for run_id in stale:
-        _enqueue(run_id)
+        run_enqueue(run_id=run_id)
     if stale:
         logger.info("re-sent %d pending recompute run(s)", len(stale))
     return len(stale)

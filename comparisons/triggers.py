@@ -21,6 +21,15 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
+from django.conf import settings
+from django.db.models import Q
+
+from indicators.models import DataItem, Indicator, Period, Round
+from networks.models import Network
+
+from .runs import recompute_request, recompute_scopes
+from .selectors import next_periods
+
 
 def results_stale(*, round_id: int, item_ids: Iterable[int] | None = None) -> None:
     """The approved values of `round_id` changed (for `item_ids`, or all items when None).
@@ -40,11 +49,6 @@ def results_stale(*, round_id: int, item_ids: Iterable[int] | None = None) -> No
 
 def results_stale_network(*, network_id: int, period_id: int | None = None, reason: str = "") -> None:
     """Recompute a whole network (one period or all of its rounds): publication, a catalogue change."""
-    from indicators.models import Period
-    from networks.models import Network
-
-    from .services import recompute_request, recompute_scopes
-
     network = Network.objects.get(pk=network_id)
     period = Period.objects.get(pk=period_id) if period_id is not None else None
     for scope_network, scope_period in _in_lock_order(recompute_scopes(network=network, period=period)):
@@ -62,10 +66,6 @@ def results_policy_changed(*, network_id: int) -> None:
     groups of those periods: every other network's round of such a period is recomputed. Its own
     results, and the periods it has not published, do not change.
     """
-    from indicators.models import Round
-
-    from .services import recompute_request
-
     published = Round.objects.filter(network_id=network_id, status=Round.Status.PUBLISHED).values("period_id")
     others = (
         Round.objects.filter(period_id__in=published)
@@ -79,20 +79,13 @@ def results_policy_changed(*, network_id: int) -> None:
 
 
 def _request_for_round(round_id: int, item_ids: list[int] | None) -> None:
-    from django.db.models import Q
-
-    from indicators.models import DataItem, Indicator, Round
-
-    from .selectors import next_periods
-    from .services import nearest_context_items, recompute_request
-
     round_ = Round.objects.select_related("network", "period").filter(pk=round_id).first()
     if round_ is None:
         return
     indicator_ids: list[int] | None = None
     if item_ids is not None:
         codes = set(DataItem.objects.filter(pk__in=item_ids).values_list("code", flat=True))
-        if codes & set(nearest_context_items()):
+        if codes & set(settings.COMPARISON_NEAREST_CONTEXT):
             indicator_ids = None  # the neighbours themselves may change
         else:
             indicator_ids = sorted(

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from benchlearning.celery import app
 from comparisons.models import RecomputeRun, Result, ScopeLock
-from comparisons.services import ScopeBusy, lock_stale_after, recompute_request, recompute_run_execute
+from comparisons.runs import ScopeBusy, lock_stale_after, recompute_request, recompute_run_execute
 from comparisons.tasks import recompute_all_task
 from comparisons.tests.factories import indicator_create, submissions_create
 from indicators.models import DataItem, Period, Submission

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from comparisons.services import recompute_request, recompute_run_execute
+from comparisons.runs import recompute_request, recompute_run_execute
 from indicators.models import Indicator, Period, Round
 from networks.tests.factories import MembershipFactory, MunicipalityFactory
 

@@ -13,7 +13,7 @@ from django.db import connection
 
 from comparisons.management.commands.export_results import COLUMNS
 from comparisons.models import PeerGroup, RecomputeRun, Result
-from comparisons.services import recompute_run_execute
+from comparisons.runs import recompute_run_execute
 
 from .factories import indicator_create, submissions_create
 
@@ -186,6 +186,6 @@ def test_recompute_sync_computes_scopes_at_once_and_stores_what_one_at_a_time_st
 def test_recompute_inside_a_transaction_computes_one_scope_after_another(computed, settings):
     # The test's own transaction holds the data: other connections would not see it.
     settings.RECOMPUTE_WORKERS = 4
-    with patch("comparisons.services.ThreadPoolExecutor", side_effect=AssertionError("no threads")):
+    with patch("comparisons.runs.ThreadPoolExecutor", side_effect=AssertionError("no threads")):
         call_command("recompute", "--sync", stdout=io.StringIO())
     assert Result.objects.filter(network__code="T").exists()

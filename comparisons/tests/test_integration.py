@@ -15,7 +15,7 @@ import pytest
 from django.db import connection
 
 from comparisons.models import RecomputeRun, Result
-from comparisons.services import recompute_request, recompute_run_execute
+from comparisons.runs import recompute_request, recompute_run_execute
 from indicators.models import Period, Submission
 from indicators.services.submissions import submission_approve
 

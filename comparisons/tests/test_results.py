@@ -7,7 +7,7 @@ from unittest import mock
 import numpy as np
 import pytest
 
-from comparisons import engine, services
+from comparisons import engine, evaluation, writing
 from comparisons.models import CompositeResult, Neighbour, PeerGroup, PeerGroupMember, Result
 from comparisons.services import results_recompute
 from indicators.models import Period, Round, Submission
@@ -237,7 +237,7 @@ def test_a_failed_write_leaves_the_previous_results(world):
     before = list(Result.objects.order_by("pk").values_list("pk", "value"))
     submissions[world.a].values.update(number=7)
     with (
-        mock.patch.object(services, "_insert", side_effect=RuntimeError("disk full")),
+        mock.patch.object(writing, "_insert", side_effect=RuntimeError("disk full")),
         pytest.raises(RuntimeError),
     ):
         results_recompute(network=world.network, period=_period("2024"))
@@ -300,3 +300,9 @@ def test_an_incremental_run_rewrites_only_the_composite_rows_that_change(world):
         for row in CompositeResult.objects.all()
     }
     assert incremental == full
+
+
+def test_the_changes_evaluated_are_the_changes_a_result_stores():
+    # `evaluation` names them without importing the models; a change column added to one and
+    # not the other would be computed and dropped, or stored empty.
+    assert evaluation.CHANGE_COLUMNS == Result.CHANGE_FIELDS

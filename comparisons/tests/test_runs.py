@@ -11,9 +11,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from comparisons import services, tasks
+from comparisons import runs, tasks
 from comparisons.models import RecomputeRun, Result, ScopeLock
-from comparisons.services import ScopeBusy, recompute_request, recompute_run_execute
+from comparisons.runs import ScopeBusy, recompute_request, recompute_run_execute
 from comparisons.triggers import results_stale, results_stale_network
 from indicators.models import DataItem, Period, Round, Submission, Value
 from indicators.services.submissions import submission_approve
@@ -98,7 +98,7 @@ def test_a_failed_run_records_the_error_and_keeps_the_old_results(scope):
     before = Result.objects.count()
     run = recompute_request(network=network, period=period, enqueue=False)
     with (
-        mock.patch.object(services, "results_recompute", side_effect=ValueError("bad formula")),
+        mock.patch.object(runs, "results_recompute", side_effect=ValueError("bad formula")),
         pytest.raises(ValueError),
     ):
         recompute_run_execute(run_id=run.pk)
@@ -291,13 +291,13 @@ def test_requests_of_several_scopes_lock_them_in_one_order(world, django_capture
     submissions_create(network=world.network, period="2024", values={world.a: {"X": 1}})
     round_ = Round.objects.get(network=world.other_network, period__label="2024")
     taken = []
-    real = services._scope_lock
+    real = runs._scope_lock
 
     def spy(*, network_id, period_id):
         taken.append((network_id, period_id))
         return real(network_id=network_id, period_id=period_id)
 
-    with mock.patch.object(services, "_scope_lock", spy), django_capture_on_commit_callbacks(execute=False):
+    with mock.patch.object(runs, "_scope_lock", spy), django_capture_on_commit_callbacks(execute=False):
         results_stale(round_id=round_.pk, item_ids=list(x.items.values_list("pk", flat=True)))
     assert taken == sorted(taken)
     assert len(set(taken)) == 2

@@ -33,7 +33,7 @@ def test_nobody_but_an_administrator_sees_another_networks_run(world, persona):
 
 
 def test_progress_of_a_real_run_and_unknown_runs(world, django_assert_max_num_queries):
-    from comparisons.services import recompute_request, recompute_run_execute
+    from comparisons.runs import recompute_request, recompute_run_execute
     from indicators.models import Period
 
     indicator_create(code="X", networks=[world.network])

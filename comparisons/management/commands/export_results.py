@@ -11,7 +11,7 @@ from comparisons.selectors import EXPORT_FIGURES, results_for_export
 from indicators.models import Period
 from networks.models import Network
 
-# DESIGN.md §5, in this order.
+# The export's published column order (README, "Command line"): files made by scripts rely on it.
 COLUMNS = ["network", "period", "indicator", "peer_group", "municipality_code", *EXPORT_FIGURES]
 
 

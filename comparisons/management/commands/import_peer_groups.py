@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from comparisons.services import peer_groups_import
+from comparisons.peer_groups import peer_groups_import
 from networks.management.base import ImportCommand
 
 

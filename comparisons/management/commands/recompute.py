@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser, no_translations
 
 from comparisons.models import RecomputeRun
-from comparisons.services import recompute_request, recompute_run_execute, recompute_scopes, scopes_in_parallel
+from comparisons.runs import recompute_request, recompute_run_execute, recompute_scopes, scopes_in_parallel
 from indicators.models import Period
 from networks.models import Network
 
