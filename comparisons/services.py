@@ -32,8 +32,8 @@ from django.utils.translation import gettext as _
 from psycopg.copy import LibpqWriter, QueuedLibpqWriter
 
 from indicators.models import Indicator, NetworkIndicator, Period
+from networks.imports import ImportReport
 from networks.models import Municipality, Network
-from networks.services import ImportReport
 from networks.tabular import ImportFailed, RowError, Table
 
 from . import engine, peer_groups

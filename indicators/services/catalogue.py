@@ -18,8 +18,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from networks import events
+from networks.imports import ImportReport
 from networks.models import Network
-from networks.services import ImportReport
 from networks.tabular import ImportFailed, RowError, Table, parse_decimal, parse_yes_no
 
 from ..formula import FormulaError, parse_formula, validate_formula
