@@ -1,4 +1,4 @@
-"""`import_catalogue`: data items, indicators and network indicator sets from one file (DESIGN.md §5).
+"""`import_catalogue`: data items, indicators and network indicator sets from one file (docs/architecture.md).
 
 Columns `code,kind,name,name_en,unit,decimals,polarity,formula,min,max,influence,in_index,weight,
 networks,definition`; only `code`, `kind` and `name` are required and a missing contract column

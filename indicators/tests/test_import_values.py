@@ -1,4 +1,4 @@
-"""import_values: DESIGN.md §5 — long format, all or nothing, idempotent, history for every value."""
+"""import_values (docs/architecture.md): long format, all or nothing, idempotent, history for every value."""
 
 from __future__ import annotations
 
@@ -219,6 +219,29 @@ def test_xlsx_files_are_read(world, items, tmp_path):
     workbook.save(path)
     run(path)
     assert Value.objects.get().number == Decimal("12.5")
+
+
+def test_an_xlsx_number_of_5000_digits_is_refused_by_its_line(world, items, tmp_path):
+    import zipfile
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.append(["municipality_code", "item_code", "period", "value", "note"])
+    workbook.active.append([world.a.code, "DWELLINGS", 2024, 12345, None])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    path = tmp_path / "values.xlsx"
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(path, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == "xl/worksheets/sheet1.xml":  # openpyxl cannot write such a number itself
+                data = data.replace(b"<v>12345</v>", b"<v>" + b"9" * 5000 + b"</v>")
+            target.writestr(name, data)
+    err = run_failing(path)
+    assert "line 2: DWELLINGS: " in err
+    assert "not a readable" not in err
+    assert not Value.objects.exists()
 
 
 # --- the set-based path (PostgreSQL, plain CSV) against the row-by-row checks --------------------
