@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from .models import Membership, Municipality, Network
 from .services import CODE_RE, fields_apply, network_policy_changed
-from .tabular import ImportFailed, RowError, Table, parse_date, parse_yes_no
+from .tabular import ImportFailed, Row, RowError, Table, parse_date, parse_yes_no
 
 MUNICIPALITY_COLUMNS = ("code", "name", "name_en", "kind", "region", "valid_from", "valid_to", "successor_code")
 NETWORK_COLUMNS = ("code", "name", "name_en", "public", "members")
@@ -57,6 +57,29 @@ def _check_code(row_line: int, code: str, errors: list[RowError], what: str = "c
     return True
 
 
+def _row_code(row: Row, parsed: dict[str, tuple], errors: list[RowError]) -> str | None:
+    """The row's code, or None (and the error) when it is empty, invalid or already on a line."""
+    code = row.get("code")
+    if not _check_code(row.line, code, errors):
+        return None
+    if code in parsed:
+        errors.append(
+            RowError(
+                row.line,
+                _("code %(code)s already appears on line %(line)d") % {"code": code, "line": parsed[code][0]},
+            )
+        )
+        return None
+    return code
+
+
+def columns_ignored_warn(*, table: Table, known: tuple[str, ...], report) -> None:
+    """Say which columns of the file an import does not read (into `report.warnings`)."""
+    ignored = [c for c in table.columns if c not in known]
+    if ignored:
+        report.warnings.append(_("ignored column(s): %(columns)s") % {"columns": ", ".join(ignored)})
+
+
 @transaction.atomic
 def municipalities_import(*, table: Table) -> ImportReport:
     """Upsert municipalities by code from a table with `code,name` and optional columns.
@@ -69,16 +92,8 @@ def municipalities_import(*, table: Table) -> ImportReport:
     present = set(table.columns)
     parsed: dict[str, tuple[int, dict, dict, str]] = {}
     for row in table.rows:
-        code = row.get("code")
-        if not _check_code(row.line, code, errors):
-            continue
-        if code in parsed:
-            errors.append(
-                RowError(
-                    row.line,
-                    _("code %(code)s already appears on line %(line)d") % {"code": code, "line": parsed[code][0]},
-                )
-            )
+        code = _row_code(row, parsed, errors)
+        if code is None:
             continue
         fields: dict = {}
         name = row.get("name")
@@ -172,23 +187,13 @@ def networks_import(*, table: Table) -> ImportReport:
     """
     errors: list[RowError] = []
     report = ImportReport()
-    ignored = [c for c in table.columns if c not in NETWORK_COLUMNS + NETWORK_EXTRA_COLUMNS]
-    if ignored:
-        report.warnings.append(_("ignored column(s): %(columns)s") % {"columns": ", ".join(ignored)})
+    columns_ignored_warn(table=table, known=NETWORK_COLUMNS + NETWORK_EXTRA_COLUMNS, report=report)
     present = set(table.columns)
     all_codes = set(Municipality.objects.values_list("code", flat=True))
     parsed: dict[str, tuple[int, dict, list[str] | None]] = {}
     for row in table.rows:
-        code = row.get("code")
-        if not _check_code(row.line, code, errors):
-            continue
-        if code in parsed:
-            errors.append(
-                RowError(
-                    row.line,
-                    _("code %(code)s already appears on line %(line)d") % {"code": code, "line": parsed[code][0]},
-                )
-            )
+        code = _row_code(row, parsed, errors)
+        if code is None:
             continue
         fields: dict = {"name": row.get("name")}
         if not fields["name"]:

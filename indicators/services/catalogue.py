@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from networks import events
-from networks.imports import ImportReport
+from networks.imports import ImportReport, columns_ignored_warn
 from networks.models import Network
 from networks.tabular import ImportFailed, RowError, Table, parse_decimal, parse_yes_no
 
@@ -217,9 +217,7 @@ def catalogue_import(*, table: Table) -> CatalogueReport:
     """Upsert data items and indicators by code and set each indicator's network membership."""
     errors: list[RowError] = []
     report = CatalogueReport()
-    ignored = [c for c in table.columns if c not in CONTRACT_COLUMNS + EXTRA_COLUMNS]
-    if ignored:
-        report.warnings.append(_("ignored column(s): %(columns)s") % {"columns": ", ".join(ignored)})
+    columns_ignored_warn(table=table, known=CONTRACT_COLUMNS + EXTRA_COLUMNS, report=report)
     present = set(table.columns)
     items: dict[str, _Parsed] = {}
     indicators: dict[str, _Parsed] = {}
