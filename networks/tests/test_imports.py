@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 import re
 import time
@@ -231,8 +232,6 @@ def test_an_xlsx_number_of_5000_digits_is_refused_by_its_line(tmp_path):
 
 
 def test_an_xlsx_reads_numbers_dates_and_formulas_as_before():
-    import datetime
-
     workbook = Workbook()
     sheet = workbook.active
     sheet.append(["a", "b", "c", "d", "e", "f"])
