@@ -33,8 +33,8 @@ import pandas as pd
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from networks.imports import ImportReport
 from networks.models import Municipality
-from networks.services import ImportReport
 from networks.tabular import ImportFailed, RowError, Table
 
 from . import engine

@@ -8,9 +8,10 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from .imports import municipalities_import, networks_import
 from .models import Municipality, Network, Role
 from .sections import demo_sections
-from .services import municipalities_import, networks_import, role_grant, user_ensure
+from .services import role_grant, user_ensure
 from .tabular import read_table
 
 DATA_DIR = Path(settings.BASE_DIR) / "data"

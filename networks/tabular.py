@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from django.utils.translation import gettext as _
 
+from . import xlsx
 from .errors import NetworksError
 
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
@@ -144,18 +146,20 @@ def _csv_rows(content: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]
 
 # An XLSX file is a zip archive: a few megabytes can unpack to gigabytes of XML ("zip bomb").
 XLSX_MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+# An import reads at most this many rows and columns of a workbook (a larger table goes as CSV):
+# a sheet holding or declaring a cell further out (H1048576) is refused before its rows are read.
+# The catalogue has some twenty columns; municipalities may bring attribute columns of their own.
+XLSX_MAX_ROWS = 100_000
+XLSX_MAX_COLUMNS = 100
+# The XML elements a read may parse (two to four microseconds each): a row of a real import file
+# is a dozen or two (a cell is two or three), the rest of the workbook some thousands.
+XLSX_MAX_ELEMENTS = 100_000 + XLSX_MAX_ROWS * 40
 
 
 def xlsx_too_large(content: bytes) -> bool:
     """Whether the workbook would unpack to more than `XLSX_MAX_UNPACKED_BYTES` (by its directory,
-    before anything is unpacked). A file that is not a zip archive is left to openpyxl to refuse."""
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            return sum(info.file_size for info in archive.infolist()) > XLSX_MAX_UNPACKED_BYTES
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return False
+    before anything is unpacked). A file that is not a zip archive is left to the reader to refuse."""
+    return xlsx.unpacked_bytes(content) > XLSX_MAX_UNPACKED_BYTES
 
 
 def xlsx_too_large_message() -> str:
@@ -165,33 +169,92 @@ def xlsx_too_large_message() -> str:
 
 
 def _xlsx_rows(content: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    from openpyxl import load_workbook
-
+    """The first sheet's header and rows (line = row number), read by the bounded reader."""
     if xlsx_too_large(content):
         raise ImportFailed([RowError(0, xlsx_too_large_message())])
+    rows = xlsx.sheet_rows(
+        content,
+        elements=XLSX_MAX_ELEMENTS,
+        last_row=XLSX_MAX_ROWS,
+        max_column=XLSX_MAX_COLUMNS,
+        formula_values=True,  # a formula counts by the value the file stores for it
+    )
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise ImportFailed([RowError(0, _("the file is not a readable XLSX workbook"))]) from exc
-    unreadable = _("the file is not a readable XLSX workbook")
-    if not workbook.worksheets:  # a damaged workbook.xml lists no sheet
-        raise ImportFailed([RowError(0, unreadable)])
-    # Read-only mode parses the sheet while iterating: a damaged sheet fails here, not above.
-    rows = workbook.worksheets[0].iter_rows(values_only=True)
-    try:
-        header = [_cell_text(c) for c in next(rows, ())]
-    except Exception as exc:  # openpyxl and the XML parser raise many kinds
-        raise ImportFailed([RowError(1, unreadable)]) from exc
+        line, cells = next(rows, (0, {}))
+        header = _xlsx_texts(cells) if line == 1 else []
+        first = None if line <= 1 else (line, cells)  # row 1 left out: no header, the row is data
+    except xlsx.XlsxRejected as exc:
+        raise ImportFailed([_xlsx_refused(exc, 0)]) from exc  # the workbook, not a line of it
 
     def body() -> Iterator[tuple[int, list[str]]]:
         line = 1
         try:
-            for line, cells in enumerate(rows, start=2):
-                yield line, [_cell_text(c) for c in cells]
-        except Exception as exc:
-            raise ImportFailed([RowError(line + 1, unreadable)]) from exc
+            if first is not None:
+                line = first[0]
+                yield line, _xlsx_texts(first[1])
+            for line, cells in rows:
+                yield line, _xlsx_texts(cells)
+        except xlsx.XlsxRejected as exc:
+            raise ImportFailed([_xlsx_refused(exc, line + 1)]) from exc
 
     return header, body()
+
+
+def _xlsx_refused(exc: xlsx.XlsxRejected, line: int) -> RowError:
+    limits = {"rows": XLSX_MAX_ROWS, "columns": XLSX_MAX_COLUMNS}
+    if isinstance(exc, xlsx.CellsTooFar):
+        return RowError(
+            0,
+            _(
+                "the sheet has cells as far as %(cell)s: an import reads at most %(rows)d rows and %(columns)d "
+                "columns (save a larger table as CSV)"
+            )
+            % {"cell": exc.cell, **limits},
+        )
+    if isinstance(exc, xlsx.TooManyElements):
+        return RowError(
+            0,
+            _("the workbook holds more than an import reads (%(rows)d rows): save a larger table as CSV") % limits,
+        )
+    return RowError(line, _("the file is not a readable XLSX workbook"))
+
+
+def _xlsx_texts(cells: dict[int, xlsx.Cell]) -> list[str]:
+    """A row's cells as text, as openpyxl gave them (numbers as Python prints them)."""
+    if not cells:
+        return []
+    texts = [""] * max(cells)
+    for column, cell in cells.items():
+        if cell.kind == "unreadable":
+            raise xlsx.Unreadable
+        texts[column - 1] = _xlsx_text(cell)
+    return texts
+
+
+def _xlsx_text(cell: xlsx.Cell) -> str:
+    if cell.kind == "number":
+        return _number_text(cell.text)
+    if cell.kind == "bool":
+        return "True" if cell.text.strip() in ("1", "true") else "False"
+    if cell.kind == "date" and "T" in cell.text:  # an ISO date cell (t="d"), not a serial number
+        try:
+            return _cell_text(datetime.datetime.fromisoformat(cell.text.removesuffix("Z")))
+        except ValueError:
+            return cell.text
+    return cell.text
+
+
+def _number_text(text: str) -> str:
+    """A number cell as openpyxl reads it (int, or float for a point or exponent) and `_cell_text`
+    prints it; a number Python cannot hold so (5,000 digits, 1e400) as written, for the checks of
+    the import to refuse by its value."""
+    try:
+        if "." in text or "e" in text or "E" in text:
+            number = float(text)
+            return _cell_text(number) if math.isfinite(number) else text
+        return str(int(text))
+    except ValueError:
+        return text
 
 
 def _cell_text(value: object) -> str:

@@ -1,4 +1,4 @@
-"""Issue 7 part 6: hostile files fed to every import command (DESIGN.md §5, all or nothing).
+"""Hostile files fed to every import command (all or nothing, docs/architecture.md).
 
 Hypothesis builds CSV and XLSX bytes the way real files go wrong: random bytes, cp1257 or
 UTF-16 instead of UTF-8, BOMs, huge cells, `=cmd` formulas, wrong types, duplicate rows,

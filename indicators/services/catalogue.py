@@ -1,4 +1,4 @@
-"""`import_catalogue`: data items, indicators and network indicator sets from one file (DESIGN.md §5).
+"""`import_catalogue`: data items, indicators and network indicator sets from one file (docs/architecture.md).
 
 Columns `code,kind,name,name_en,unit,decimals,polarity,formula,min,max,influence,in_index,weight,
 networks,definition`; only `code`, `kind` and `name` are required and a missing contract column
@@ -18,8 +18,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from networks import events
+from networks.imports import ImportReport, columns_ignored_warn
 from networks.models import Network
-from networks.services import ImportReport
 from networks.tabular import ImportFailed, RowError, Table, parse_decimal, parse_yes_no
 
 from ..formula import FormulaError, parse_formula, validate_formula
@@ -217,9 +217,7 @@ def catalogue_import(*, table: Table) -> CatalogueReport:
     """Upsert data items and indicators by code and set each indicator's network membership."""
     errors: list[RowError] = []
     report = CatalogueReport()
-    ignored = [c for c in table.columns if c not in CONTRACT_COLUMNS + EXTRA_COLUMNS]
-    if ignored:
-        report.warnings.append(_("ignored column(s): %(columns)s") % {"columns": ", ".join(ignored)})
+    columns_ignored_warn(table=table, known=CONTRACT_COLUMNS + EXTRA_COLUMNS, report=report)
     present = set(table.columns)
     items: dict[str, _Parsed] = {}
     indicators: dict[str, _Parsed] = {}

@@ -1,15 +1,22 @@
 """The submission workflow: draft → submitted → (returned → submitted)* → approved.
 
-Every transition locks the submission row, checks the current status, records a
-`SubmissionEvent` (who, when, from, to, message) and tells whoever needs to know.
+Every change of a submission's status goes through this module. Every transition locks the
+submission row, checks the move against `WORKFLOW_MOVES` (or, for an import, `IMPORT_MOVES`),
+sets `updated_at`, records a `SubmissionEvent` (who, when, from, to, message) and tells whoever
+needs to know. The single transitions serve the staff's buttons; `submissions_bulk_transition`
+and `submissions_bulk_create` move or create many at once with the same rules and event rows, in
+a few statements (`submissions_bulk_approve`, `import_values`).
+
+It is not where values are saved (`values`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import product
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +30,23 @@ from ..validation import check_value_hard, check_value_soft
 
 class WorkflowError(IndicatorsError):
     """A transition that is not allowed from the submission's current status."""
+
+
+_Status = Submission.Status
+# The moves (from, to) the staff's workflow allows.
+WORKFLOW_MOVES = frozenset(
+    {
+        (_Status.DRAFT, _Status.SUBMITTED),
+        (_Status.RETURNED, _Status.SUBMITTED),
+        (_Status.SUBMITTED, _Status.RETURNED),
+        (_Status.APPROVED, _Status.RETURNED),
+        (_Status.SUBMITTED, _Status.APPROVED),
+    }
+)
+# The moves an import of values allows: the coordinator's file states the status its figures
+# have (official statistics arrive approved), whatever the submission's status was.
+IMPORT_MOVES = frozenset((a, b) for a, b in product(_Status.values, repeat=2) if a != b)
+BATCH = 2000
 
 
 @dataclass
@@ -112,6 +136,7 @@ def _lock(submission: Submission) -> Submission:
 
 def _transition(*, submission: Submission, user, to_status: str, message: str = "") -> SubmissionEvent:
     from_status = submission.status
+    _check_move(from_status, to_status, WORKFLOW_MOVES)
     submission.status = to_status
     submission.updated_at = timezone.now()
     submission.save(update_fields=["status", "updated_at"])
@@ -180,11 +205,104 @@ def submissions_bulk_approve(*, round: Round, user, submission_ids: Iterable[int
         .filter(round=round, pk__in=list(submission_ids), status=Submission.Status.SUBMITTED)
         .order_by("pk")
     )
-    for submission in submissions:
-        _transition(submission=submission, user=user, to_status=Submission.Status.APPROVED)
+    submissions_bulk_transition(submissions=submissions, to_status=Submission.Status.APPROVED, user=user)
     if submissions:
         events.publish(events.VALUES_CHANGED, round_id=round.pk, item_ids=None)
     return len(submissions)
+
+
+def _check_move(from_status: str, to_status: str, moves: frozenset[tuple[str, str]]) -> None:
+    if (from_status, to_status) not in moves:
+        raise WorkflowError(
+            _("A submission cannot go from %(from)s to %(to)s.")
+            % {"from": Submission.Status(from_status).label, "to": Submission.Status(to_status).label}
+        )
+
+
+@transaction.atomic
+def submissions_bulk_transition(
+    *,
+    submissions: Sequence[Submission],
+    to_status: str,
+    user,
+    message: str = "",
+    moves: frozenset[tuple[str, str]] = WORKFLOW_MOVES,
+) -> list[Submission]:
+    """Move the `submissions` not at `to_status` yet to it, with the single transitions' rules: each
+    move must be in `moves`, `updated_at` is set and each gets its event row. Returns the ones moved
+    (their `status` updated). No notification: the caller tells whoever needs to know.
+
+    The move is checked against the status each one has in the database at the UPDATE (no lock
+    taken before): raises WorkflowError, changing nothing, when another change came first.
+    """
+    moving = [submission for submission in submissions if submission.status != to_status]
+    by_status: dict[str, list[int]] = {}
+    for submission in moving:
+        _check_move(submission.status, to_status, moves)
+        by_status.setdefault(submission.status, []).append(submission.pk)
+    now = timezone.now()
+    for from_status, ids in sorted(by_status.items()):
+        moved = Submission.objects.filter(pk__in=ids, status=from_status).update(status=to_status, updated_at=now)
+        if moved != len(ids):
+            raise WorkflowError(_("Another change of these submissions came first: reload and try again."))
+    _events_create([(submission.pk, submission.status) for submission in moving], to_status, user, message)
+    for submission in moving:
+        submission.status = to_status
+        submission.updated_at = now
+    return moving
+
+
+@transaction.atomic
+def submissions_bulk_create(
+    *, keys: Sequence[tuple[int, int]], status: str, user, message: str = ""
+) -> list[Submission]:
+    """New submissions for (round_id, municipality_id) keys at `status`, with their pks, each with
+    its event (from no status); version 1, as the values that come with them make it."""
+    if connection.vendor != "postgresql":
+        new = [Submission(round_id=r, municipality_id=m, status=status, version=1) for r, m in keys]
+        created = Submission.objects.bulk_create(new, batch_size=BATCH)  # sets the pks (SQLite >= 3.35)
+    elif not keys:
+        created = []
+    else:
+        # Thousands of submissions: one statement, without building an INSERT of model instances.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {Submission._meta.db_table} (round_id, municipality_id, status, version, updated_at)"  # noqa: S608 - model table  # nosec B608
+                " SELECT round_id, municipality_id, %s, 1, %s FROM unnest(%s::bigint[], %s::bigint[])"
+                " AS k(round_id, municipality_id) RETURNING id, round_id, municipality_id",
+                [status, timezone.now(), [r for r, _m in keys], [m for _r, m in keys]],
+            )
+            created = [
+                Submission(pk=pk, round_id=round_id, municipality_id=municipality_id, status=status, version=1)
+                for pk, round_id, municipality_id in cursor.fetchall()
+            ]
+    _events_create([(submission.pk, "") for submission in created], status, user, message)
+    return created
+
+
+def _events_create(moves: list[tuple[int, str]], status: str, user, message: str) -> None:
+    """The event rows of bulk moves (submission_id, from_status) -> `status`, as `_transition`
+    writes them one by one."""
+    message = message.strip()
+    if connection.vendor != "postgresql":
+        SubmissionEvent.objects.bulk_create(
+            [
+                SubmissionEvent(submission_id=pk, from_status=old, to_status=status, user=user, message=message)
+                for pk, old in moves
+            ],
+            batch_size=BATCH,
+        )
+        return
+    if not moves:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {SubmissionEvent._meta.db_table}"  # noqa: S608 - model table  # nosec B608
+            " (submission_id, from_status, to_status, at, message, user_id)"
+            " SELECT submission_id, from_status, %s, %s, %s, %s"
+            " FROM unnest(%s::bigint[], %s::text[]) AS e(submission_id, from_status)",
+            [status, timezone.now(), message, getattr(user, "pk", None), [m[0] for m in moves], [m[1] for m in moves]],
+        )
 
 
 @transaction.atomic

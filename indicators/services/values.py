@@ -1,12 +1,30 @@
-"""Saving a submission's values: exact numbers, history of every change, no lost update."""
+"""Saving submissions' values: exact numbers, a history row for every change, no lost update.
+
+Every write of a value and its history goes through this module, by one of two paths of the same
+rule (a value is a number or declared missing with a reason; an unchanged value is not written
+again and gets no history row; a change gets one history row: the value's fields, when, `+` new,
+`~` changed or `-` removed, and who):
+
+- the row path, `submission_values_save`: one submission, through the models (the staff form and
+  the Excel upload), with the optimistic lock of the submission's version;
+- the bulk path, `values_bulk_save` (any database) and `values_bulk_save_staged` (PostgreSQL,
+  set-based SQL): many submissions' values at once for `import_values`, without a query per row.
+  The rows come checked by `check_value_hard` like the form's (or by its SQL mirror in
+  `import_csv`) and shaped like the row path's (`number` None when missing, `missing_reason`
+  only when missing, stripped text); the history rows have the row path's columns.
+
+It is not where values are checked (`indicators.validation`) or where submissions change status
+(`submissions`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NoReturn
 
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -95,3 +113,201 @@ def submission_values_save(
 def _same(old, new) -> bool:
     # Decimal("1.50") == Decimal("1.5") numerically; the stored number is what matters.
     return old == new
+
+
+# --- the bulk path ----------------------------------------------------------------------------
+
+# (submission_id, item_id, number, is_missing, missing_reason, explanation)
+BulkValue = tuple[int, int, Decimal | None, bool, str, str]
+BULK_BATCH = 2000
+
+
+@transaction.atomic
+def values_bulk_save(*, rows: list[BulkValue], user, new_ids: set[int]) -> tuple[int, int, set[int]]:
+    """The bulk path on any database: plain parameterised INSERT/UPDATE through `executemany`
+    (model instances cost too much here). Returns (created, updated, ids of changed submissions).
+
+    `rows` are checked and shaped already (see "the bulk path" above); unchanged values are not
+    written again and get no history row.
+    """
+    ops = connection.ops
+    value_table = ops.quote_name(Value._meta.db_table)
+    history_table = ops.quote_name(Value.history.model._meta.db_table)
+    columns = "submission_id, item_id, number, is_missing, missing_reason, explanation"
+    submission_list = sorted({row[0] for row in rows})
+
+    def current() -> dict[tuple[int, int], tuple]:
+        found: dict[tuple[int, int], tuple] = {}
+        for start in range(0, len(submission_list), 500):
+            for value_id, *fields in Value.objects.filter(
+                submission_id__in=submission_list[start : start + 500]
+            ).values_list("id", "submission_id", "item_id", "number", "is_missing", "missing_reason", "explanation"):
+                found[(fields[0], fields[1])] = (value_id, *fields)
+        return found
+
+    existing = current()
+    to_create: list[BulkValue] = []
+    to_update: list[BulkValue] = []
+    for row in rows:
+        old = existing.get((row[0], row[1]))
+        if old is None:
+            to_create.append(row)
+        elif old[3:] != row[2:]:  # Decimal("1.50") == Decimal("1.5"): the number, not its spelling
+            to_update.append(row)
+
+    def adapt(row: BulkValue) -> list:
+        number = None if row[2] is None else ops.adapt_decimalfield_value(row[2], 38, 15)
+        return [row[0], row[1], number, row[3], row[4], row[5]]
+
+    with connection.cursor() as cursor:
+        for start in range(0, len(to_create), BULK_BATCH):
+            cursor.executemany(
+                f"INSERT INTO {value_table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s)",  # noqa: S608 - model table  # nosec B608
+                [adapt(row) for row in to_create[start : start + BULK_BATCH]],
+            )
+        for start in range(0, len(to_update), BULK_BATCH):
+            cursor.executemany(
+                f"UPDATE {value_table} SET number = %s, is_missing = %s, missing_reason = %s, explanation = %s"  # noqa: S608  # nosec B608
+                " WHERE submission_id = %s AND item_id = %s",
+                [[*adapt(row)[2:], row[0], row[1]] for row in to_update[start : start + BULK_BATCH]],
+            )
+    ids = {key: found[0] for key, found in current().items()} if to_create else {}
+    now = ops.adapt_datetimefield_value(timezone.now())
+    user_id = getattr(user, "pk", None)
+    history = [
+        [
+            ids[(row[0], row[1])] if kind == "+" else existing[(row[0], row[1])][0],
+            *adapt(row),
+            now,
+            kind,
+            user_id,
+        ]
+        for kind, changed_rows in (("+", to_create), ("~", to_update))
+        for row in changed_rows
+    ]
+    with connection.cursor() as cursor:
+        for start in range(0, len(history), BULK_BATCH):
+            cursor.executemany(
+                f"INSERT INTO {history_table} (id, {columns}, history_date, history_type, history_user_id)"  # noqa: S608  # nosec B608
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                history[start : start + BULK_BATCH],
+            )
+    changed = {row[0] for row in to_create} | {row[0] for row in to_update}
+    _versions_bump(changed - new_ids)
+    return len(to_create), len(to_update), changed
+
+
+def values_staging_create(cursor) -> None:
+    """`import_values_checked`: one row per value to save, checked and shaped, keyed by
+    (municipality, period label); what `values_bulk_save_staged` reads."""
+    cursor.execute(
+        "CREATE TEMPORARY TABLE import_values_checked ("
+        "municipality_id bigint NOT NULL, period text NOT NULL, item_id bigint NOT NULL, number numeric, "
+        "is_missing boolean NOT NULL, missing_reason text NOT NULL, explanation text NOT NULL"
+        ") ON COMMIT DROP"
+    )
+
+
+@transaction.atomic
+def values_bulk_save_staged(
+    *,
+    submission_ids: dict[tuple[int, str], int],
+    new_ids: set[int],
+    user,
+    total: int,
+    duplicates: Callable[[], NoReturn] | None = None,
+) -> tuple[int, int, set[int], int]:
+    """The bulk path on PostgreSQL: merge `import_values_checked` into the values, one UPDATE and
+    one INSERT, each writing its history rows. `submission_ids` maps the staged rows'
+    (municipality_id, period label) to their submission; returns (created, updated, ids of changed
+    submissions, rows staged). Values of submissions created by this import can only be new.
+
+    `duplicates` (rows not checked for duplicates yet: the SQL path) is called, and raises, when
+    two rows of the file are one value: found by a query for the rows that may UPDATE, by the
+    values' unique constraint for the rows INSERTed.
+    """
+    value_table = connection.ops.quote_name(Value._meta.db_table)
+    history_table = connection.ops.quote_name(Value.history.model._meta.db_table)
+    columns = "submission_id, item_id, number, is_missing, missing_reason, explanation"
+    history_columns = f"id, {columns}, history_date, history_type, history_user_id"
+    now = timezone.now()
+    user_id = getattr(user, "pk", None)
+    source = (
+        "SELECT s.submission_id, c.item_id, c.number, c.is_missing, c.missing_reason, c.explanation, s.existed"
+        " FROM import_values_checked AS c JOIN import_values_submissions AS s"
+        " ON s.municipality_id = c.municipality_id AND s.period = c.period"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE import_values_submissions (municipality_id bigint NOT NULL, period text NOT NULL,"
+            " submission_id bigint NOT NULL, existed boolean NOT NULL) ON COMMIT DROP"
+        )
+        with cursor.cursor.copy("COPY import_values_submissions FROM STDIN") as copy:
+            for (municipality_id, label), submission_id in submission_ids.items():
+                copy.write_row((municipality_id, label, submission_id, submission_id not in new_ids))
+        cursor.execute("ANALYZE import_values_submissions")
+        changed: set[int] = set()
+        updated = 0
+        if len(new_ids) < len(submission_ids):
+            if duplicates is not None:
+                cursor.execute(
+                    "SELECT 1 FROM import_values_checked AS c JOIN import_values_submissions AS s"
+                    " ON s.municipality_id = c.municipality_id AND s.period = c.period WHERE s.existed"
+                    " GROUP BY c.municipality_id, c.period, c.item_id HAVING count(*) > 1 LIMIT 1"
+                )
+                if cursor.fetchone() is not None:
+                    duplicates()
+            cursor.execute(
+                f"WITH changed AS ("  # noqa: S608 - table names from the models, values as parameters  # nosec B608
+                f" UPDATE {value_table} AS v SET number = t.number, is_missing = t.is_missing,"
+                f" missing_reason = t.missing_reason, explanation = t.explanation"
+                f" FROM ({source} WHERE s.existed) AS t"
+                f" WHERE v.submission_id = t.submission_id AND v.item_id = t.item_id"
+                f" AND (v.number IS DISTINCT FROM t.number OR v.is_missing <> t.is_missing"
+                f" OR v.missing_reason <> t.missing_reason OR v.explanation <> t.explanation)"
+                f" RETURNING v.id, v.submission_id, v.item_id, v.number, v.is_missing, v.missing_reason,"
+                f" v.explanation)"
+                f", history AS (INSERT INTO {history_table} ({history_columns})"
+                f" SELECT id, {columns}, %s, '~', %s FROM changed RETURNING submission_id)"
+                f" SELECT submission_id, count(*) FROM history GROUP BY submission_id",
+                [now, user_id],
+            )
+            for submission_id, count in cursor.fetchall():
+                changed.add(submission_id)
+                updated += count
+        try:
+            with transaction.atomic():  # a savepoint: a duplicate is named, not an IntegrityError
+                cursor.execute(
+                    f"WITH added AS ("  # noqa: S608 - table names from the models, values as parameters  # nosec B608
+                    f" INSERT INTO {value_table} ({columns})"
+                    f" SELECT {columns} FROM ({source}) AS t"
+                    f" WHERE NOT t.existed OR NOT EXISTS (SELECT 1 FROM {value_table} AS v"
+                    f" WHERE v.submission_id = t.submission_id AND v.item_id = t.item_id)"
+                    # A submission's values together in the table, as the engine reads them.
+                    f" ORDER BY t.submission_id, t.item_id"
+                    f" RETURNING id, {columns})"
+                    f", history AS (INSERT INTO {history_table} ({history_columns})"
+                    f" SELECT id, {columns}, %s, '+', %s FROM added RETURNING submission_id)"
+                    f" SELECT submission_id, count(*) FROM history GROUP BY submission_id",
+                    [now, user_id],
+                )
+        except IntegrityError as exc:
+            diag = getattr(exc.__cause__, "diag", None)
+            if duplicates is None or getattr(diag, "constraint_name", None) != "value_unique":
+                raise
+            duplicates()
+        created = 0
+        for submission_id, count in cursor.fetchall():
+            changed.add(submission_id)
+            created += count
+        cursor.execute("DROP TABLE import_values_submissions, import_values_checked")
+    _versions_bump(changed - new_ids)
+    return created, updated, changed, total
+
+
+def _versions_bump(submission_ids: set[int]) -> None:
+    """The values of these submissions changed: optimistic locking must refuse the forms and
+    templates opened before, as after a save by the row path. (A submission created with its
+    values starts at version 1: its values are new.)"""
+    if submission_ids:
+        Submission.objects.filter(pk__in=submission_ids).update(version=F("version") + 1)

@@ -1,4 +1,4 @@
-"""import_values: DESIGN.md §5 — long format, all or nothing, idempotent, history for every value."""
+"""import_values (docs/architecture.md): long format, all or nothing, idempotent, history for every value."""
 
 from __future__ import annotations
 
@@ -221,6 +221,29 @@ def test_xlsx_files_are_read(world, items, tmp_path):
     assert Value.objects.get().number == Decimal("12.5")
 
 
+def test_an_xlsx_number_of_5000_digits_is_refused_by_its_line(world, items, tmp_path):
+    import zipfile
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.append(["municipality_code", "item_code", "period", "value", "note"])
+    workbook.active.append([world.a.code, "DWELLINGS", 2024, 12345, None])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    path = tmp_path / "values.xlsx"
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(path, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == "xl/worksheets/sheet1.xml":  # openpyxl cannot write such a number itself
+                data = data.replace(b"<v>12345</v>", b"<v>" + b"9" * 5000 + b"</v>")
+            target.writestr(name, data)
+    err = run_failing(path)
+    assert "line 2: DWELLINGS: " in err
+    assert "not a readable" not in err
+    assert not Value.objects.exists()
+
+
 # --- the set-based path (PostgreSQL, plain CSV) against the row-by-row checks --------------------
 # On PostgreSQL `values_import_file` checks a plain CSV file in SQL and words the problems through
 # the Python checks; `values_import(table=read_table(...))` checks every row in Python. On SQLite
@@ -433,7 +456,7 @@ def test_a_file_wrong_everywhere_names_the_first_thousand_problems(world, items,
 def test_on_postgresql_a_plain_csv_file_is_not_read_row_by_row(world, items, tmp_path, monkeypatch):
     from django.db import connection
 
-    from indicators.services import imports
+    from indicators.services import import_csv, imports
 
     rows_read = []
     real_read_table = imports.read_table
@@ -443,6 +466,8 @@ def test_on_postgresql_a_plain_csv_file_is_not_read_row_by_row(world, items, tmp
         rows_read.append(len(table.rows))
         return table
 
+    # The header is read by the SQL path, a whole table by the Python path.
+    monkeypatch.setattr(import_csv, "read_table", read_table)
     monkeypatch.setattr(imports, "read_table", read_table)
     text = HEADER + "".join(f"{world.a.code},DWELLINGS,{year},{year},\n" for year in range(2000, 2020))
     out, _err = run(write(tmp_path, text))
@@ -454,6 +479,6 @@ def test_on_postgresql_a_plain_csv_file_is_not_read_row_by_row(world, items, tmp
 def test_the_sql_path_trims_what_python_strips():
     import sys
 
-    from indicators.services.imports import WHITESPACE
+    from indicators.services.import_csv import WHITESPACE
 
     assert set(WHITESPACE) == {chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()}

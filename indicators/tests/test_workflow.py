@@ -1,4 +1,4 @@
-"""The whole story of issue 3 through the web pages, asserting at every step what the user sees."""
+"""The submission workflow, told through the web pages, asserting at every step what the user sees."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from django.urls import reverse
 
 from indicators.models import DataItem, Submission, SubmissionEvent, Value
 from indicators.services.submissions import (
+    IMPORT_MOVES,
     WorkflowError,
     submission_approve,
     submission_return,
     submission_submit,
     submissions_bulk_approve,
+    submissions_bulk_transition,
 )
 
 from .factories import SubmissionFactory, ValueFactory, data_round
@@ -250,3 +252,46 @@ def test_returning_an_approved_submission_makes_results_stale(world, stale):
     submission_return(submission=submission, user=world.users["coordinator"], message="Wrong year")
     assert len(stale) == 2
     assert stale[1]["round_id"] == round_.pk and stale[1]["item_ids"]
+
+
+def test_a_bulk_transition_follows_the_rules_of_the_single_ones(world, stale):
+    round_ = data_round(world, others=0)
+    draft = SubmissionFactory(round=round_, municipality=world.a)
+    submitted = SubmissionFactory(round=round_, municipality=world.b, status=Submission.Status.SUBMITTED)
+    coordinator = world.users["coordinator"]
+    before = {s.pk: s.updated_at for s in (draft, submitted)}
+    # The staff's workflow has no draft → approved: nothing moves, not even the allowed one.
+    with pytest.raises(WorkflowError):
+        submissions_bulk_transition(submissions=[submitted, draft], to_status=Submission.Status.APPROVED, user=None)
+    assert set(Submission.objects.filter(pk__in=before).values_list("status", flat=True)) == {"draft", "submitted"}
+    assert not SubmissionEvent.objects.exists()
+
+    moved = submissions_bulk_transition(
+        submissions=[submitted, draft],
+        to_status=Submission.Status.APPROVED,
+        user=coordinator,
+        message=" ok ",
+        moves=IMPORT_MOVES,
+    )
+    assert {s.pk for s in moved} == {draft.pk, submitted.pk}
+    assert set(Submission.objects.filter(pk__in=before).values_list("status", flat=True)) == {"approved"}
+    assert set(SubmissionEvent.objects.values_list("submission_id", "from_status", "to_status", "user", "message")) == {
+        (draft.pk, "draft", "approved", coordinator.pk, "ok"),
+        (submitted.pk, "submitted", "approved", coordinator.pk, "ok"),
+    }
+    for submission in Submission.objects.filter(pk__in=before):
+        assert submission.updated_at > before[submission.pk]
+    # Already there: no move, no event.
+    assert submissions_bulk_transition(submissions=[draft], to_status=Submission.Status.APPROVED, user=None) == []
+    assert SubmissionEvent.objects.count() == 2
+
+
+def test_a_bulk_transition_refuses_a_submission_changed_meanwhile(world, stale):
+    round_ = data_round(world, others=0)
+    submission = SubmissionFactory(round=round_, municipality=world.a, status=Submission.Status.SUBMITTED)
+    Submission.objects.filter(pk=submission.pk).update(status=Submission.Status.RETURNED)  # another request
+    with pytest.raises(WorkflowError):
+        submissions_bulk_transition(submissions=[submission], to_status=Submission.Status.APPROVED, user=None)
+    submission.refresh_from_db()
+    assert submission.status == Submission.Status.RETURNED
+    assert not SubmissionEvent.objects.exists()

@@ -1,8 +1,12 @@
-"""import_municipalities and import_networks: DESIGN.md §5, all or nothing, idempotent."""
+"""import_municipalities and import_networks: all or nothing, idempotent (docs/architecture.md)."""
 
 from __future__ import annotations
 
+import datetime
 import io
+import re
+import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +15,7 @@ from django.core.management.base import CommandError
 from openpyxl import Workbook
 
 from networks.models import Membership, Municipality, Network
+from networks.tabular import ImportFailed, read_table
 
 GOOD = """code,name,name_en,kind,region,valid_from,valid_to,successor_code,family_group
 LV0099000,Jaunnovads,New Municipality,municipality,Zemgale,2021-07-01,,,2
@@ -157,6 +162,94 @@ def test_truncated_xlsx_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError):
         call_command("import_municipalities", str(path), stdout=io.StringIO(), stderr=err)
     assert "not a readable XLSX" in err.getvalue()
+
+
+def _xlsx(rows: list[list[object]], *, far_cell: str = "", sheet_xml=None) -> bytes:
+    """A workbook of `rows`, with one more cell at `far_cell`, its sheet's XML passed through `sheet_xml`."""
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    if far_cell:
+        workbook.active[far_cell] = "x"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    if sheet_xml is None:
+        return buffer.getvalue()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source, zipfile.ZipFile(out, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            target.writestr(name, sheet_xml(data) if name == "xl/worksheets/sheet1.xml" else data)
+    return out.getvalue()
+
+
+def _without_dimension(xml: bytes) -> bytes:
+    return re.sub(rb"<dimension[^>]*/>", b"", xml)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sheet_xml", [None, _without_dimension], ids=["declared", "undeclared"])
+def test_an_xlsx_with_a_cell_at_the_last_row_is_refused_unread(tmp_path, sheet_xml):
+    path = tmp_path / "municipalities.xlsx"
+    path.write_bytes(_xlsx([["code", "name"], ["LV0099000", "Jaunnovads"]], far_cell="H1048576", sheet_xml=sheet_xml))
+    err = io.StringIO()
+    started = time.perf_counter()
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import_municipalities", str(path), stdout=io.StringIO(), stderr=err)
+    # The million empty rows above the cell are not walked.
+    assert time.perf_counter() - started < 2
+    assert "the sheet has cells as far as H1048576" in err.getvalue()
+    assert "save a larger table as CSV" in err.getvalue()
+    assert not Municipality.objects.exists()
+
+
+def test_an_xlsx_number_of_5000_digits_reads_as_written():
+    digits = "9" * 5000
+    content = _xlsx(
+        [["code", "name", "population"], ["LV0099000", "Jaunnovads", 12345]],
+        sheet_xml=lambda xml: xml.replace(b"<v>12345</v>", f"<v>{digits}</v>".encode()),
+    )
+    table = read_table(content, name="municipalities.xlsx")
+    assert table.rows[0].get("population") == digits
+
+
+@pytest.mark.django_db
+def test_an_xlsx_number_of_5000_digits_is_refused_by_its_line(tmp_path):
+    digits = "7" * 5000
+    path = tmp_path / "municipalities.xlsx"
+    path.write_bytes(
+        _xlsx(
+            [["code", "name", "valid_from"], ["LV0099000", "Jaunnovads", 12345]],
+            sheet_xml=lambda xml: xml.replace(b"<v>12345</v>", f"<v>{digits}</v>".encode()),
+        )
+    )
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import_municipalities", str(path), stdout=io.StringIO(), stderr=err)
+    assert "line 2: " in err.getvalue()
+    assert "is not a date" in err.getvalue()
+    assert "not a readable XLSX" not in err.getvalue()
+
+
+def test_an_xlsx_reads_numbers_dates_and_formulas_as_before():
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["a", "b", "c", "d", "e", "f"])
+    sheet.append([7, 1.5, 1000.0, datetime.date(2021, 7, 1), True, "=1+1"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    table = read_table(buffer.getvalue(), name="x.xlsx")
+    # openpyxl stores no value for a formula: nothing to read, as before.
+    assert table.rows[0].data == {"a": "7", "b": "1.5", "c": "1000", "d": "2021-07-01", "e": "True", "f": ""}
+
+
+def test_an_xlsx_import_table_keeps_its_line_numbers():
+    content = _xlsx([["code", "name"], [], ["LV0099000", "Jaunnovads"]])
+    with pytest.raises(ImportFailed) as failure:
+        read_table(content, name="m.xlsx", required=["code", "name", "kind"])
+    assert [(error.line, "kind" in error.message) for error in failure.value.errors] == [(1, True)]
+    table = read_table(content, name="m.xlsx")
+    assert [row.line for row in table.rows] == [3]
 
 
 NETWORKS = """code,name,name_en,public,members

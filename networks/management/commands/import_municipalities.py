@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+from networks.imports import municipalities_import
 from networks.management.base import ImportCommand
-from networks.services import municipalities_import
 
 
 class Command(ImportCommand):
