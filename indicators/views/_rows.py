@@ -71,25 +71,13 @@ def submission_rows(
     errors = errors or {}
     rows = []
     for item in items:
-        value = values.get(item.pk)
-        before = previous.get(item.pk)
-        if value is None:
-            shown = ""
-        elif value.is_missing:
-            shown = "—"
-        else:
-            shown = format_number(value.number, item.decimals)
-        if before is None:
-            previous_shown, previous_label = "", ""
-        else:
-            previous_shown = "—" if before.is_missing else format_number(before.number, item.decimals)
-            previous_label = before.submission.round.period.label
+        value, before = values.get(item.pk), previous.get(item.pk)
         row = Row(
             item=item,
             value=value,
-            shown=shown,
-            previous=previous_shown,
-            previous_label=previous_label,
+            shown=_figure(value, item),
+            previous=_figure(before, item),
+            previous_label=before.submission.round.period.label if before is not None else "",
             warnings=warnings.get(item.pk, []),
             thread=threads.get(item.pk, []),
             errors=errors.get(item.pk, []),
@@ -99,6 +87,13 @@ def submission_rows(
         row.side_html = side.html(row)
         rows.append(row)
     return [(theme, list(group)) for theme, group in groupby(rows, key=lambda row: row.item.display_theme)]
+
+
+def _figure(value: Value | None, item: DataItem) -> str:
+    """A value as the rows show it: nothing when there is none, a dash when it is missing."""
+    if value is None:
+        return ""
+    return "—" if value.is_missing else format_number(value.number, item.decimals)
 
 
 class RowSide:

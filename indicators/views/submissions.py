@@ -121,6 +121,11 @@ def _save(request: HttpRequest, submission: Submission, items: list, shown: _Sho
     if request.POST.get("action") != "submit":
         messages.success(request, _("Saved as a draft."))
         return redirect(request.path)
+    return _submit(request, submission, items)
+
+
+def _submit(request: HttpRequest, submission: Submission, items: list) -> HttpResponse | _Shown:
+    """Submit the saved draft: a redirect, or the form again with what stops the submission."""
     try:
         submission_submit(submission=submission, user=request.user)
     except SubmissionInvalid as exc:
