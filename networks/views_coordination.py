@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -181,7 +182,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "networks/coordination/invitation_accept.html", {"invitation": invitation, "form": form})
 
 
-def _accepting_user(request: HttpRequest, invitation) -> tuple:
+def _accepting_user(request: HttpRequest, invitation) -> tuple[AbstractBaseUser | None, RegisterForm | None]:
     """Who accepts: the signed-in person, or the account the posted form registers (None, with the
     form and its errors, when it does not)."""
     if request.user.is_authenticated:
