@@ -305,3 +305,37 @@ def test_queries_do_not_grow_with_the_items(world, realistic):
     assert html.count('name="value_') == 15
     assert _queries(client, url) == few
     assert few <= 20
+
+
+def test_every_text_is_escaped(world, realistic):
+    """Names, units and instructions come from the indicator definitions, the author's name from
+    the account: markup in any of them is shown as text on both pages, never interpreted."""
+    hostile = DataItemFactory(
+        code="HOSTILE",
+        name="<script>alert(1)</script>",
+        name_en="<script>alert(1)</script>",
+        unit="<i>m²</i>",
+        theme="<b>Tēma</b>",
+        theme_en="<b>Tēma</b>",
+        instructions="<img src=x onerror=alert(2)>",
+        instructions_en="<img src=x onerror=alert(2)>",
+    )
+    hostile.networks.add(world.network)
+    ValueFactory(submission=realistic, item=hostile, number=Decimal(1), explanation="<u>jo</u>")
+    author = world.users["coordinator"]
+    author.first_name = "<em>Ilze</em>"
+    author.save()
+    ValueQuery.objects.create(submission=realistic, item=hostile, author=author, text="<a href=x>?</a>")
+    form_html = english(world.client("staff_a")).get(_url(realistic)).content.decode()
+    Submission.objects.filter(pk=realistic.pk).update(status=Submission.Status.SUBMITTED)
+    review_url = reverse("indicators:submission_review", kwargs={"pk": realistic.pk})
+    review_html = english(world.client("coordinator")).get(review_url).content.decode()
+    for html in (form_html, review_html):
+        for markup in ("<script>alert", "<i>m²", "<b>Tēma", "<img src=x", "<u>jo", "<em>Ilze", "<a href=x>"):
+            assert markup not in html
+        row = Page(html).by_id[f"item-{hostile.pk}"]
+        assert "<script>alert(1)</script>" in row and "<a href=x>?</a>" in row and "<em>Ilze</em>" in row
+    page = Page(form_html)
+    assert page.labels[f"id_value_{hostile.pk}"] == "<script>alert(1)</script> (<i>m²</i>)"
+    assert page.by_id[f"id_value_{hostile.pk}_helptext"] == "<img src=x onerror=alert(2)>"
+    assert page.textareas[f"explanation_{hostile.pk}"] == "\n<u>jo</u>"

@@ -12,8 +12,8 @@ from comparisons.models import Result
 from comparisons.selectors import previous_round
 from networks import permissions
 
-from .ranking import NETWORK_PEER_GROUP, _direction, _improvement_key
-from .visibility import _rounds_of, _seen
+from .ranking import NETWORK_PEER_GROUP, better_direction, improvement_key
+from .visibility import periods_seen, rounds_of
 
 
 @dataclass
@@ -29,8 +29,8 @@ def network_awards(*, user, network) -> list[Award]:
     """Per period (newest first) and indicator (the network's order): the best performer(s) and
     the most improved member of the `network` peer group, from stored results of the rounds
     `user` may see. Neutral indicators have no awards. Four queries."""
-    of = _rounds_of([network])[network.pk]
-    seen = _seen(user, of)
+    of = rounds_of([network])[network.pk]
+    seen = periods_seen(user, of)
     if not seen:
         return []
     # The most improved is measured against the previous period: only where the person may see
@@ -41,7 +41,7 @@ def network_awards(*, user, network) -> list[Award]:
         if round_.period_id in seen
         and permissions.can_view_derived(user, network, previous_round(of.rounds, round_), of.member_ids)
     ]
-    indicators = [i for i in network_indicator_list(network=network) if _direction(i.polarity)]
+    indicators = [i for i in network_indicator_list(network=network) if better_direction(i.polarity)]
     position = {ind.pk: n for n, ind in enumerate(indicators)}
     rows = (
         Result.objects.filter(
@@ -68,8 +68,8 @@ def network_awards(*, user, network) -> list[Award]:
         if row.rank == 1:
             award.best.append(row)
         if row.improved and row.period_id in improvable:
-            direction = _direction(award.indicator.polarity)
-            if award.improved is None or _improvement_key(row, direction) < _improvement_key(award.improved, direction):
+            direction = better_direction(award.indicator.polarity)
+            if award.improved is None or improvement_key(row, direction) < improvement_key(award.improved, direction):
                 award.improved = row
     for award in awards.values():
         award.best.sort(key=lambda r: r.municipality.display_name)

@@ -13,7 +13,7 @@ from networks import permissions
 from networks.models import Network
 
 from ..models import ImprovementPlan, PlanTarget
-from .ranking import NETWORK_PEER_GROUP, _direction
+from .ranking import NETWORK_PEER_GROUP, better_direction
 from .visibility import visible_periods
 
 
@@ -91,7 +91,7 @@ def target_progress_compute(*, target, baseline: float | None, rows: list) -> Ta
     if baseline is not None and baseline != target_value:
         direction = 1 if target_value > baseline else -1
     else:
-        direction = _direction(target.indicator.polarity) or 1
+        direction = better_direction(target.indicator.polarity) or 1
     if not rows:
         return progress
     latest = rows[-1]

@@ -12,7 +12,7 @@ from comparisons.models import Result
 from networks import permissions
 
 from ..models import PracticeCase
-from .ranking import BEST_RANKS, MOST_IMPROVED, NETWORK_PEER_GROUP, _direction, _improvement_key
+from .ranking import BEST_RANKS, MOST_IMPROVED, NETWORK_PEER_GROUP, better_direction, improvement_key
 
 
 def practice_visible(*, user) -> QuerySet[PracticeCase]:
@@ -127,7 +127,7 @@ def learn_from_best(*, user, scope, indicator) -> LearnFromBest:
     Neutral indicators have neither a best nor an improvement; nobody has improved for a person who
     may not see the previous period's round (`scope.changes_visible`).
     """
-    direction = _direction(indicator.polarity)
+    direction = better_direction(indicator.polarity)
     found = LearnFromBest(neutral=direction == 0)
     if scope.round is None or direction == 0:
         return found
@@ -161,7 +161,7 @@ def learn_from_best(*, user, scope, indicator) -> LearnFromBest:
         key=lambda r: (r.rank, r.municipality.display_name),
     )
     improved = sorted(
-        (r for r in candidates if r.improved and scope.changes_visible), key=lambda r: _improvement_key(r, direction)
+        (r for r in candidates if r.improved and scope.changes_visible), key=lambda r: improvement_key(r, direction)
     )[:MOST_IMPROVED]
     # One row per municipality: the results are of one network, period, indicator and peer group.
     shown = {r.municipality_id for r in best} | {r.municipality_id for r in improved}

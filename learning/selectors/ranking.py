@@ -8,12 +8,12 @@ BEST_RANKS = 3
 MOST_IMPROVED = 3
 
 
-def _direction(polarity: str) -> int:
+def better_direction(polarity: str) -> int:
     """+1 when a larger value is better, -1 when a smaller one is, 0 for neutral indicators."""
     return {"higher": 1, "lower": -1}.get(polarity, 0)
 
 
-def _improvement_key(row, direction: int) -> tuple:
+def improvement_key(row, direction: int) -> tuple:
     """Largest relative change in the good direction first; rows without a relative change
     (previous value 0) after those that have one, then by the absolute change, then by name."""
     rel = row.change_rel

@@ -11,7 +11,7 @@ from networks.models import Membership, Network
 
 
 @dataclass
-class _NetworkRounds:
+class NetworkRounds:
     """A network's rounds (with their periods) and current member ids, as the visibility rules need them."""
 
     network: Network
@@ -19,9 +19,9 @@ class _NetworkRounds:
     member_ids: set[int] = field(default_factory=set)
 
 
-def _rounds_of(networks) -> dict[int, _NetworkRounds]:
+def rounds_of(networks) -> dict[int, NetworkRounds]:
     """Per network id its rounds and members: two queries, whatever the number of networks."""
-    found = {n.pk: _NetworkRounds(network=n) for n in networks}
+    found = {n.pk: NetworkRounds(network=n) for n in networks}
     if not found:
         return {}
     for network_id, municipality_id in (
@@ -34,7 +34,7 @@ def _rounds_of(networks) -> dict[int, _NetworkRounds]:
     return found
 
 
-def _seen(user, of: _NetworkRounds) -> dict[int, str]:
+def periods_seen(user, of: NetworkRounds) -> dict[int, str]:
     """The periods of the network's rounds `user` may see results of, with the visibility."""
     seen = {}
     for round_ in of.rounds:
@@ -47,4 +47,4 @@ def _seen(user, of: _NetworkRounds) -> dict[int, str]:
 def visible_periods(*, user, networks) -> dict[int, dict[int, str]]:
     """Per network id, the periods of its rounds `user` may see results of, with the visibility
     (`published` or `provisional`). Two queries, whatever the number of networks."""
-    return {network_id: _seen(user, of) for network_id, of in _rounds_of(networks).items()}
+    return {network_id: periods_seen(user, of) for network_id, of in rounds_of(networks).items()}
