@@ -1,4 +1,4 @@
-"""Server time of the staff submission form at many data items (issue 7's load test).
+"""Server time of the staff submission form at many data items (the load test at 200 data items).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/benchlearning_bench \
         .venv/bin/python bench/form_page.py [--requests 20] [--profile]
@@ -102,11 +102,6 @@ def main() -> None:
     parser.add_argument("--network", default="BENCH")
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--profile", action="store_true")
-    parser.add_argument(
-        "--reference",
-        action="store_true",
-        help="render the page with the template as it was before issue 7 (crispy per field), for comparison",
-    )
     parser.add_argument("--save-html", type=Path, help="a folder to write the two pages into (get.html, post.html)")
     args = parser.parse_args()
     django_setup(args.database_url)
@@ -119,15 +114,6 @@ def main() -> None:
     from indicators.models import Value
 
     # No setup_test_environment(): its instrumented template rendering would be measured too.
-    if args.reference:
-        from indicators.views import submissions
-
-        render = submissions.render
-
-        def render_before(request, template_name, context=None, *rest, **kwargs):
-            return render(request, "indicators/tests/submission_form_before.html", context, *rest, **kwargs)
-
-        submissions.render = render_before
     user, url, items, submission = prepare(args.network)
     client = Client(HTTP_ACCEPT_LANGUAGE="lv")
     client.force_login(user)
@@ -142,8 +128,7 @@ def main() -> None:
             refused[f"value_{value.item_id}"] = input_number(value.number)
     refused[f"value_{items[0].pk}"] = "daudz"
 
-    template = "the template before issue 7" if args.reference else "the current template"
-    print(f"Staff form, {template}: {len(items)} entered data items, {args.requests} requests each, in process")
+    print(f"Staff form: {len(items)} entered data items, {args.requests} requests each, in process")
     for label, call, status in [
         ("GET the form", lambda: client.get(url), 200),
         ("POST refused, form shown again", lambda: client.post(url, refused), 200),

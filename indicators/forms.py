@@ -100,10 +100,10 @@ class SubmissionForm(forms.Form):
         return [self[f"{name}_{item.pk}"] for name in ("value", "missing", "reason", "explanation")]
 
     def fields_html(self, item: DataItem) -> SafeString:
-        """The item's four fields as crispy-forms' bootstrap5 `as_crispy_field` renders them (same
-        wrappers, classes, labels, help texts, errors and aria attributes), built in Python: the
-        crispy and widget templates cost ~4 ms per item, most of the page's time at 200 items.
-        indicators/tests/test_form_rendering.py compares the two."""
+        """The item's four fields in Bootstrap 5 markup, the way crispy-bootstrap5 lays a field out
+        (wrapper, label, control, errors, help text, aria attributes), built in Python: crispy's
+        templates cost ~4 ms per item, most of the page's time at 200 items. The page's only
+        rendering of these fields; indicators/tests/test_form_rendering.py checks what a user gets."""
         errors = self.errors
         html_ = "".join(_crispy_like(bound, errors.get(bound.name, ())) for bound in self.fields_of(item))
         # Safe: _crispy_like passes every text (values, labels, errors, ids) through escape or

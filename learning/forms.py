@@ -7,7 +7,8 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from indicators.models import Indicator
+from indicators.models import Indicator, Period
+from indicators.services.periods import period_get_or_create
 from networks.forms import DateInput
 from networks.models import Municipality, Network
 
@@ -85,8 +86,6 @@ class PracticeCaseForm(forms.ModelForm):
             del self.fields["municipality"]
 
     def clean_period_label(self):
-        from indicators.models import Period
-
         label = self.cleaned_data["period_label"].strip()
         if not label:
             return None
@@ -95,6 +94,15 @@ class PracticeCaseForm(forms.ModelForm):
         except ValueError as exc:
             raise forms.ValidationError(str(exc)) from exc
         return label
+
+    def case_fields(self) -> dict:
+        """The case's own fields as `services.practice_submit` and `practice_update` take them,
+        with the period of the label given (created on first use; None: no period)."""
+        data = self.cleaned_data
+        fixed = {"network", "municipality", "indicators"}
+        fields = {name: data[name] for name in self.Meta.fields if name in self.fields and name not in fixed}
+        fields["period"] = period_get_or_create(label=data["period_label"]) if data["period_label"] else None
+        return fields
 
     @property
     def tags(self) -> list[str]:

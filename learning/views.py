@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from indicators.services.periods import period_get_or_create
 from networks import permissions
 from networks.models import Membership, Municipality, Network
 
@@ -80,17 +79,12 @@ def practice_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         permissions.require(permissions.can_submit_practice(request.user, data["municipality"], data["network"]))
-        fields = {
-            name: data[name] for name in form.Meta.fields if name not in {"network", "municipality", "indicators"}
-        }
-        if data["period_label"]:
-            fields["period"] = period_get_or_create(label=data["period_label"])
         try:
             case = services.practice_submit(
                 user=request.user,
                 municipality=data["municipality"],
                 network=data["network"],
-                fields=fields,
+                fields=form.case_fields(),
                 indicators=data["indicators"],
                 tags=form.tags,
                 files=data["files"],
@@ -132,17 +126,14 @@ def practice_edit(request: HttpRequest, pk: int) -> HttpResponse:
         networks=networks,
     )
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        fields = {name: data[name] for name in form.Meta.fields if name in form.fields and name != "indicators"}
-        fields["period"] = period_get_or_create(label=data["period_label"]) if data["period_label"] else None
         try:
             services.practice_update(
                 case=case,
                 user=request.user,
-                fields=fields,
-                indicators=data["indicators"],
+                fields=form.case_fields(),
+                indicators=form.cleaned_data["indicators"],
                 tags=form.tags,
-                files=data["files"],
+                files=form.cleaned_data["files"],
             )
         except ValidationError as exc:
             form.add_error(None, _errors(exc))

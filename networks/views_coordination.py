@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -165,22 +166,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         )
     form = None
     if request.method == "POST":
-        if request.user.is_authenticated:
-            user = request.user
-        else:
-            form = RegisterForm(request.POST)
-            user = None
-            if form.is_valid():
-                try:
-                    user = services.account_register(
-                        username=form.cleaned_data["username"],
-                        password=form.cleaned_data["password1"],
-                        email=invitation.email,
-                        first_name=form.cleaned_data["first_name"],
-                        last_name=form.cleaned_data["last_name"],
-                    )
-                except services.CoordinationError as exc:
-                    form.add_error("username", str(exc))
+        user, form = _accepting_user(request, invitation)
         if user is not None:
             try:
                 services.invitation_accept(token=token, user=user)
@@ -194,6 +180,28 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     elif not request.user.is_authenticated:
         form = RegisterForm()
     return render(request, "networks/coordination/invitation_accept.html", {"invitation": invitation, "form": form})
+
+
+def _accepting_user(request: HttpRequest, invitation) -> tuple[AbstractBaseUser | None, RegisterForm | None]:
+    """Who accepts: the signed-in person, or the account the posted form registers (None, with the
+    form and its errors, when it does not)."""
+    if request.user.is_authenticated:
+        return request.user, None
+    form = RegisterForm(request.POST)
+    if not form.is_valid():
+        return None, form
+    try:
+        user = services.account_register(
+            username=form.cleaned_data["username"],
+            password=form.cleaned_data["password1"],
+            email=invitation.email,
+            first_name=form.cleaned_data["first_name"],
+            last_name=form.cleaned_data["last_name"],
+        )
+    except services.CoordinationError as exc:
+        form.add_error("username", str(exc))
+        return None, form
+    return user, None
 
 
 @login_required

@@ -84,26 +84,7 @@ def excel_upload(request: HttpRequest, round_pk: int, code: str) -> HttpResponse
     """GET: the upload form. POST: read the file and show the preview (nothing is saved yet)."""
     submission = _editable_submission(request, round_pk, code)
     form = TemplateUploadForm(request.POST or None, request.FILES or None)
-    preview = None
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                preview = excel.upload_parse(
-                    submission=submission,
-                    content=form.cleaned_data["file"].read(),
-                    items=selectors.round_items(round=submission.round),
-                    values=selectors.submission_values(submission=submission),
-                )
-            except excel.TemplateRejected as exc:
-                form.add_error("file", str(exc))
-        if preview is None:
-            status = 400
-        elif preview.may_commit:
-            request.session[SESSION_KEY.format(pk=submission.pk)] = preview.to_session()
-        else:
-            request.session.pop(SESSION_KEY.format(pk=submission.pk), None)
-            status = 409 if preview.stale else 400 if preview.problems else 200
+    preview, status = _preview(request, submission, form) if request.method == "POST" else (None, 200)
     context = {
         "round": submission.round,
         "municipality": submission.municipality,
@@ -113,6 +94,31 @@ def excel_upload(request: HttpRequest, round_pk: int, code: str) -> HttpResponse
         "form_url": reverse("indicators:submission_form", args=[submission.round.pk, submission.municipality.code]),
     }
     return render(request, "indicators/excel_upload.html", context, status=status)
+
+
+def _preview(
+    request: HttpRequest, submission: Submission, form: TemplateUploadForm
+) -> tuple[excel.Preview | None, int]:
+    """The uploaded file read against the stored values, and the page's status; a preview that
+    may be saved is kept in the session for `excel_commit`."""
+    preview = None
+    if form.is_valid():
+        try:
+            preview = excel.upload_parse(
+                submission=submission,
+                content=form.cleaned_data["file"].read(),
+                items=selectors.round_items(round=submission.round),
+                values=selectors.submission_values(submission=submission),
+            )
+        except excel.TemplateRejected as exc:
+            form.add_error("file", str(exc))
+    if preview is None:
+        return None, 400
+    if preview.may_commit:
+        request.session[SESSION_KEY.format(pk=submission.pk)] = preview.to_session()
+        return preview, 200
+    request.session.pop(SESSION_KEY.format(pk=submission.pk), None)
+    return preview, 409 if preview.stale else 400 if preview.problems else 200
 
 
 @require_POST

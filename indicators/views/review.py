@@ -23,7 +23,7 @@ from ..services.submissions import (
     submission_return,
     submissions_bulk_approve,
 )
-from ._rows import submission_rows
+from ._rows import RowSide, submission_rows
 
 
 def _reviewable_round(request: HttpRequest, pk: int) -> Round:
@@ -74,36 +74,44 @@ def submission_review(request: HttpRequest, pk: int) -> HttpResponse:
     submission = get_object_or_404(
         Submission.objects.select_related("round__network", "round__period", "municipality"), pk=pk
     )
-    round_ = submission.round
-    permissions.require(permissions.can_review_submissions(request.user, round_.network))
+    permissions.require(permissions.can_review_submissions(request.user, submission.round.network))
     form = DecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        decision = form.cleaned_data["decision"]
-        message = form.cleaned_data["message"]
-        try:
-            if decision == DecisionForm.APPROVE:
-                submission_approve(submission=submission, user=request.user, message=message)
-                messages.success(request, _("Approved."))
-            else:
-                submission_return(submission=submission, user=request.user, message=message)
-                messages.success(request, _("Returned to the municipality with your message."))
-        except WorkflowError as exc:
-            messages.error(request, str(exc))
+        _decide(request, submission, form)
         return redirect(reverse("indicators:submission_review", kwargs={"pk": submission.pk}))
-    items = selectors.round_items(round=round_)
+    context = _review_context(request, submission, form)
+    return render(request, "indicators/submission_review.html", context)
+
+
+def _decide(request: HttpRequest, submission: Submission, form: DecisionForm) -> None:
+    message = form.cleaned_data["message"]
+    try:
+        if form.cleaned_data["decision"] == DecisionForm.APPROVE:
+            submission_approve(submission=submission, user=request.user, message=message)
+            messages.success(request, _("Approved."))
+        else:
+            submission_return(submission=submission, user=request.user, message=message)
+            messages.success(request, _("Returned to the municipality with your message."))
+    except WorkflowError as exc:
+        messages.error(request, str(exc))
+
+
+def _review_context(request: HttpRequest, submission: Submission, form: DecisionForm) -> dict:
+    items = selectors.round_items(round=submission.round)
     values = selectors.submission_values(submission=submission)
     previous = selectors.previous_values(submission=submission)
     check = submission_check(submission=submission, items=items, values=values, previous=previous)
     rows = submission_rows(
         submission=submission,
         items=items,
+        side=RowSide(request, submission, may_discuss=True),
         errors=check.errors,
         values=values,
         previous=previous,
         warnings=check.warnings,
     )
-    context = {
-        "round": round_,
+    return {
+        "round": submission.round,
         "municipality": submission.municipality,
         "submission": submission,
         "groups": rows,
@@ -115,4 +123,3 @@ def submission_review(request: HttpRequest, pk: int) -> HttpResponse:
         "may_discuss": True,
         "query_form": ValueQueryForm(),
     }
-    return render(request, "indicators/submission_review.html", context)
