@@ -1,4 +1,4 @@
-"""Synthetic data at benchmark scale, in the files of the command-line contract (DESIGN.md §5).
+"""Synthetic data at benchmark scale, in the files of the command-line contract (README, Command line).
 
     python bench/generate.py --municipalities 500 --indicators 200 --periods 10 --out bench/out
 
@@ -40,7 +40,7 @@ def generate(*, municipalities: int, indicators: int, periods: int, out: Path, s
         writer = csv.writer(fh)
         writer.writerow(["code", "kind", "name", "name_en", "unit", "decimals", "polarity", "in_index", "networks"])
         for j, code in enumerate(items):
-            # No formula: each indicator is the data item of the same code (DESIGN.md §5).
+            # No formula: each indicator is the data item of the same code (the catalogue contract).
             writer.writerow(
                 [
                     code,

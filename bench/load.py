@@ -1,4 +1,4 @@
-"""Load test of the portal under gunicorn on the bench database (issue 7, part 8).
+"""Load test of the portal under gunicorn on the bench database.
 
     .venv/bin/python bench/load.py [--database-url postgres://postgres@127.0.0.1:5432/benchlearning_bench]
         [--duration 60] [--browsers 50] [--submitters 10] [--workers 2] [--threads 4] [--think-min 1] [--think 5]

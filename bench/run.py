@@ -1,4 +1,4 @@
-"""The comparison engine's benchmark on PostgreSQL (issue: targets at 1,000,000 approved values).
+"""The comparison engine's benchmark on PostgreSQL, with its targets at 1,000,000 approved values.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/benchlearning_bench \
         .venv/bin/python bench/run.py [--municipalities 500 --indicators 200 --periods 10]

@@ -312,7 +312,7 @@ CONTENT_SECURITY_POLICY = {
 COMPARISON_BOUNDARIES_GEOJSON = envstr("COMPARISON_BOUNDARIES_GEOJSON")
 COMPARISON_BOUNDARIES_CODE_PROPERTY = envstr("COMPARISON_BOUNDARIES_CODE_PROPERTY", "code")
 
-# Open-data API (issue 5): read-only JSON, session login for members, OpenAPI at /api/schema/.
+# Open-data API: read-only JSON, session login for members, OpenAPI at /api/schema/.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
@@ -324,7 +324,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Benchlearning open data",
-    "DESCRIPTION": "Published comparison results and indicator definitions (DESIGN.md §3).",
+    "DESCRIPTION": "Published comparison results and indicator definitions (docs/statistics.md).",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
 }

@@ -1,4 +1,4 @@
-"""The statistics engine: DESIGN.md §3 as pure, vectorised pandas functions.
+"""The statistics engine: the comparison semantics (docs/statistics.md) as pure, vectorised pandas functions.
 
 No ORM, no request, no settings: a selector builds the input DataFrame, these functions compute,
 a service stores the result. Every figure is computed with groupby operations over the whole
@@ -135,7 +135,7 @@ def _group_quantiles(
 
 
 def compute_figures(df: pd.DataFrame) -> pd.DataFrame:
-    """Group figures and each municipality's position, per DESIGN.md §3.
+    """Group figures and each municipality's position, per docs/statistics.md.
 
     Input columns: ``indicator``, ``period``, ``peer_group``, ``group_key`` (the partition
     within a peer group, e.g. the region's name for peer group ``region``), ``municipality``,

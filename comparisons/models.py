@@ -120,7 +120,7 @@ DERIVED = {"db_constraint": False, "db_index": False}
 
 
 class Result(models.Model):
-    """One municipality's figures for one indicator, period and peer group (DESIGN.md §3)."""
+    """One municipality's figures for one indicator, period and peer group (docs/statistics.md)."""
 
     # The figures computed against the previous period: shown only to whoever may see that
     # period's round (`dashboard_selectors`, the API), which need not be whoever sees this one.
@@ -174,7 +174,7 @@ class Result(models.Model):
 
 
 class CompositeResult(models.Model):
-    """The composite index of one municipality, period and peer group (DESIGN.md §3)."""
+    """The composite index of one municipality, period and peer group (docs/statistics.md)."""
 
     network = models.ForeignKey(Network, on_delete=models.CASCADE, related_name="+", **DERIVED)
     period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="+", **DERIVED)

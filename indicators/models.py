@@ -44,8 +44,8 @@ class DataItem(models.Model):
     theme_en = models.CharField(_("theme (English)"), max_length=200, blank=True)
     # Items asked from the network's members even when no indicator uses them (context figures).
     networks = models.ManyToManyField(Network, verbose_name=_("networks"), blank=True, related_name="data_items")
-    # Soft checks (DESIGN.md §2): a change against the previous period beyond this many per cent,
-    # or a value outside the usual band, needs an explanation before submission.
+    # Soft checks (indicators/validation.py): a change against the previous period beyond this
+    # many per cent, or a value outside the usual band, needs an explanation before submission.
     max_change_pct = models.DecimalField(
         _("largest usual change (%)"),
         max_digits=9,
@@ -176,7 +176,7 @@ class NetworkIndicator(models.Model):
 
 
 PERIOD_PATTERNS = (
-    # (kind, regex) — labels as DESIGN.md §2 writes them. ASCII digits only: `\d` would take
+    # (kind, regex) — labels as the README's command line writes them. ASCII digits only: `\d` would take
     # full-width or Arabic-Indic digits as the year 2024 and make a second period of that year.
     ("year", re.compile(r"(?P<year>[0-9]{4})")),
     ("financial_year", re.compile(r"(?P<year>[0-9]{4})-(?P<end>[0-9]{2})")),

@@ -1,6 +1,6 @@
 """E-mail about the submission workflow: plain text, translated, sent after the transaction commits.
 
-Who hears what (issue 3, part 7): the staff of the network's member municipalities when a round
+Who hears what: the staff of the network's member municipalities when a round
 opens and three days before its deadline (unless they already submitted), the municipality's
 staff when their submission is returned, the network's coordinators when a submission arrives.
 """

@@ -1,4 +1,4 @@
-"""Checks of entered values (DESIGN.md §2, Validation).
+"""Checks of entered values: hard checks refuse, soft checks warn and ask for an explanation.
 
 Hard checks refuse a value; soft checks warn and require an explanation before submission.
 The hard check is shared by the web form, the Excel upload and `import_values`.
@@ -105,7 +105,7 @@ def check_value_soft(
     previous: Decimal | None = None,
     others: list[Decimal] | None = None,
 ) -> list[str]:
-    """Warnings for a valid number (DESIGN.md §2, Validation); empty when nothing is unusual.
+    """Warnings for a valid number (soft checks); empty when nothing is unusual.
 
     - change against the municipality's previous period beyond `item.max_change_pct` per cent
       (not checked when the previous value is zero or missing);

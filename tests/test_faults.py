@@ -1,4 +1,4 @@
-"""Issue 7 part 7: the portal keeps working when the broker or a worker fails.
+"""The portal keeps working when the broker or a worker fails.
 
 Broker down: pages render, staff save and submit, the coordinator approves; the recompute waits
 as a pending RecomputeRun and /healthz/ says "degraded". When the broker is back, the pending

@@ -1,4 +1,4 @@
-"""Issue 7 part 6: hostile input to the staff's data entry form and to the uploads.
+"""Hostile input to the staff's data entry form and to the uploads.
 
 Hypothesis posts arbitrary strings (unicode, huge, `1 234,5`, NaN, inf, 1e400, negative, too many
 digits) to the submission form and arbitrary files and filled-in templates to the Excel upload.

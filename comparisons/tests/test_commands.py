@@ -1,4 +1,4 @@
-"""The command-line contract of DESIGN.md §5: recompute, export_results, import_peer_groups."""
+"""The command-line contract: recompute, export_results, import_peer_groups."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Tests of the statistics engine against hand-worked numbers and an independent implementation.
 
-The naive reference below is written from DESIGN.md §3 with plain Python loops, sorted lists
+The naive reference below is written from docs/statistics.md with plain Python loops, sorted lists
 and the statistics module: no numpy quantiles, no pandas ranking.
 """
 

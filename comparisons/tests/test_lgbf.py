@@ -2,7 +2,7 @@
 
 The files in `data/lgbf/` are a subset of the shared LGBF data set (see `make_subset.py`):
 five indicators, two years, 32 councils with their family group per service type as
-municipality attributes. They are loaded with the import commands of DESIGN.md §5, exactly as
+municipality attributes. They are loaded with the import commands of the command-line contract, exactly as
 a coordinator would, and recomputed with `recompute --sync`.
 """
 

@@ -1,4 +1,4 @@
-"""Stored results: what `results_recompute` writes for each peer group (DESIGN.md §3)."""
+"""Stored results: what `results_recompute` writes for each peer group (docs/statistics.md)."""
 
 from __future__ import annotations
 

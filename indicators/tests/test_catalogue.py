@@ -1,4 +1,4 @@
-"""import_catalogue: DESIGN.md §5, formulas checked when loaded, every catalogue file in the repo loads."""
+"""import_catalogue (the command-line contract): formulas checked on load; every catalogue file loads."""
 
 from __future__ import annotations
 

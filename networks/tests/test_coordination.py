@@ -1,4 +1,4 @@
-"""The coordinator workspace end to end, through the test client (issue 6)."""
+"""The coordinator workspace end to end, through the test client."""
 
 from __future__ import annotations
 

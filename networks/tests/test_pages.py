@@ -65,7 +65,7 @@ PAGES = {
     ),
     # comparisons: a recompute run's progress (JSON), for the network's coordinators
     "comparisons:run_progress": (lambda w: {"pk": recompute_run_for(w).pk}, {"coordinator", "admin"}),
-    # comparisons: dashboards (issue 5). Without a round every persona gets the page ("nothing yet");
+    # comparisons: dashboards. Without a round every persona gets the page ("nothing yet");
     # who sees which round is tested in comparisons/tests/test_dashboards.py and test_api.py.
     "comparisons:index": (None, ALL),
     "comparisons:overview": (lambda w: {"network": "T"}, ALL),
@@ -158,7 +158,7 @@ QUERY_LIMITS = {
     "indicators:submission_form": 15,
     # the template: round, municipality, submission, items, values, last period's round and values
     "indicators:excel_template": 12,
-    # dashboards (issue 5): at most 12 queries each, asserted with real results in comparisons/tests
+    # dashboards: at most 12 queries each, asserted with real results in comparisons/tests
     "comparisons:overview": 12,
     "comparisons:map": 12,
     "comparisons:indicator": 12,

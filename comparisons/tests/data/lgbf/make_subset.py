@@ -1,6 +1,6 @@
 """Regenerate this folder's files from the shared LGBF data set (not run by the tests).
 
-    python make_subset.py /path/to/shared/data/lgbf
+    python make_subset.py /path/to/lgbf-data
 
 Councils get codes made from their names; their family group per service type becomes two
 municipality attributes. Indicator codes lose characters formulas do not allow (C&L01 → CL01).
