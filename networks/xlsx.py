@@ -37,6 +37,8 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
 from openpyxl.xml.functions import iterparse
 
+from .errors import NetworksError
+
 # What of a cell's content a message repeats (a cell can hold megabytes).
 SHOWN_CHARS = 40
 # Excel's limit for a number format; a longer one is not looked at (its regular expressions would
@@ -48,7 +50,7 @@ _CELL_REF = re.compile(r"^([A-Za-z]{1,3})([0-9]{1,7})$")
 _XML_NUMBER = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
 
 
-class XlsxRejected(Exception):
+class XlsxRejected(NetworksError):
     """The workbook was refused; its callers word why (`Unreadable`, `TooManyElements`, `CellsTooFar`)."""
 
 

@@ -39,6 +39,7 @@ from networks.xlsx import (
     shown,
 )
 
+from ..errors import IndicatorsError
 from ..models import DataItem, Submission, Value
 from ..validation import Checked, check_value_hard
 from .values import ValueInput, submission_values_save
@@ -57,7 +58,7 @@ EDITABLE_FILL = PatternFill("solid", fgColor="FFF9E0")
 NUMBER_LIMIT = Decimal("1e23")
 
 
-class TemplateRejected(Exception):
+class TemplateRejected(IndicatorsError):
     """The uploaded file is not a usable template for this submission; nothing was read."""
 
 

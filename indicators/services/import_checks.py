@@ -22,7 +22,6 @@ from ..models import DataItem, Period
 from ..validation import check_value_hard
 
 REQUIRED_COLUMNS = ("municipality_code", "item_code", "period", "value")
-OPTIONAL_COLUMNS = ("note",)
 MAX_ERRORS = 1000  # a file that is wrong everywhere: the first thousand lines say enough
 
 # (municipality_id, period label) -> {item_id: (line, number, is_missing, missing_reason, explanation)}

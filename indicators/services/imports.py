@@ -43,13 +43,13 @@ from networks.models import Membership, Municipality, Network
 from networks.tabular import Table, read_table
 
 from ..models import Period, Round, Submission
-from .import_checks import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, RowChecker, rows_check
+from .import_checks import REQUIRED_COLUMNS, RowChecker, rows_check
 from .import_csv import CsvRows, Fallback, PlainCsv, plain_csv
 from .periods import period_get_or_create
 from .submissions import IMPORT_MOVES, submissions_bulk_create, submissions_bulk_transition
 from .values import BulkValue, values_bulk_save, values_bulk_save_staged, values_staging_create
 
-__all__ = ["OPTIONAL_COLUMNS", "REQUIRED_COLUMNS", "ValuesReport", "values_import", "values_import_file"]
+__all__ = ["REQUIRED_COLUMNS", "ValuesReport", "values_import", "values_import_file"]
 
 
 @dataclass

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, no_translations
 
+from networks.errors import PortalError
 from networks.tabular import ImportFailed, Table, read_table
 
 
@@ -34,6 +35,9 @@ class ImportCommand(BaseCommand):
             for error in failure.errors:
                 self.stderr.write(f"{path}: {error}")
             raise CommandError(f"{path}: {len(failure.errors)} problem(s); nothing was imported") from None
+        except PortalError as refusal:
+            # Any other refusal (e.g. a submission's status changed while the file was imported).
+            raise CommandError(f"{path}: {refusal}; nothing was imported") from None
         for warning in getattr(report, "warnings", []):
             self.stderr.write(f"{path}: {warning}")
         self.stdout.write(self.style.SUCCESS(f"{path}: {report}"))
