@@ -9,7 +9,7 @@ app_name = "comparisons"
 
 urlpatterns = [
     path("runs/<id:pk>/progress/", views.run_progress, name="run_progress"),
-    # Dashboards (issue 5): stored results only; the query string holds period, peer group, theme.
+    # Dashboards: stored results only; the query string holds period, peer group, theme.
     path("dashboards/", dashboards.dashboard_index, name="index"),
     path("dashboards/<str:network>/", dashboards.network_overview, name="overview"),
     path("dashboards/<str:network>/map/", dashboards.network_map, name="map"),

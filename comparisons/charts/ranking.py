@@ -110,7 +110,7 @@ def distribution(
     """A box with every value as a point (strip), and the highlighted municipality marked.
 
     ``frame``: columns ``name``, ``value``. ``labels``: ``peers`` and ``own``.
-    The box's quartiles are Plotly's ``linear`` method, the same as DESIGN.md §3.
+    The box's quartiles are Plotly's ``linear`` method, the same as docs/statistics.md.
     """
     present = _present(frame)
     names, values = present["name"].tolist(), present["value"].tolist()
