@@ -28,17 +28,11 @@ from django.utils.html import json_script
 
 from comparisons import charts
 
+from .test_charts import LABELS, unit_ranking
+
 SNAPSHOTS = Path(__file__).with_name("snapshots")
 UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"
 
-LABELS = {
-    "peers": "Peers",
-    "own": "Aizkraukle",
-    "median": "Median",
-    "q1": "Lower quartile",
-    "q3": "Upper quartile",
-    "band": "Quartile band",
-}
 LABELS_LV = {
     "peers": "Salīdzināmās pašvaldības",
     "own": "Aizkraukles novads",
@@ -175,16 +169,7 @@ def _realistic_rankings() -> list[Case]:
 
 
 def _small_rankings() -> list[Case]:
-    unit = pd.DataFrame(
-        {
-            "name": ["Dobele", "Engure", "Aizkraukle", "Fictive", "Bauska", "Gulbene", "Nowhere"],
-            "value": [50.0, 40.0, 30.0, 20.0, 10.0, 5.0, None],
-            "rank": [1, 2, 3, 4, 5, 6, None],
-            "median": [25.0] * 7,
-            "q1": [12.5] * 7,
-            "q3": [37.5] * 7,
-        }
-    )
+    unit = unit_ranking()
     # All-integer values stay 3, not 3.0; quartiles missing (None or NaN) draw no line.
     integers = pd.DataFrame(
         {"name": ["A", "B", "C"], "value": [3, 1, 2], "rank": [1, 3, 2], "median": [2, 2, 2], "q1": [None] * 3}
