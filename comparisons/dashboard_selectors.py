@@ -424,7 +424,7 @@ def _visible(queryset, *, user, changes: bool = False):
     # kind, starting the day after (`selectors.previous_period`), as (kind, start) per network.
     after_visible: dict[int, list[tuple[str, datetime.date]]] = {}
     for network_id, period_id, status, kind, end in Round.objects.filter(
-        permissions.results_round_condition(user)
+        permissions.results_rounds_of(member_networks)
     ).values_list("network_id", "period_id", "status", "period__kind", "period__end"):
         visible.setdefault(network_id, []).append(period_id)
         if status == Round.Status.PUBLISHED:

@@ -451,7 +451,12 @@ def results_round_condition(user: AnyUser, *, prefix: str = "") -> Q:
     rounds it matches is what `results_visibility` says of each one, round by round
     (comparisons/tests/test_visibility_rule.py compares both for every persona and round status).
     """
-    member_network_ids = results_member_network_ids(user)
+    return results_rounds_of(results_member_network_ids(user), prefix=prefix)
+
+
+def results_rounds_of(member_network_ids: set[int] | None, *, prefix: str = "") -> Q:
+    """`results_round_condition` for a caller that already holds the person's
+    `results_member_network_ids` (one query less)."""
     if member_network_ids is None:
         return Q()
     public = Q(**{f"{prefix}status": "published", f"{prefix}network__policy": "public"})
