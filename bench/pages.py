@@ -1,4 +1,4 @@
-"""Server time of the dashboard pages on the 1,000,000-value bench database.
+"""Server time of the dashboard pages on the 1,000,000-value bench database (README, Performance).
 
     .venv/bin/python bench/pages.py [--database-url postgres://postgres@127.0.0.1:5432/benchlearning_bench]
         [--requests 30] [--port 8765] [--workers 2]

@@ -110,7 +110,7 @@ def dashboard_scope(*, user, network_code: str, period_label: str = "", peer_gro
     """The network, the rounds ``user`` may see and the chosen one (by default the newest with results).
 
     A period that exists but may not be seen is refused (403); an unknown one is 404. A round
-    is seen as DESIGN.md §3 says (`permissions.results_visibility`).
+    is seen as docs/security.md says (`permissions.results_visibility`).
     """
     # The network comes with its rounds (one query less on every page); a network without rounds
     # is read on its own. Members are plain records over the municipalities: 500 Membership and
@@ -407,30 +407,30 @@ def overview_cells(
 
 
 def _visible(queryset, *, user, changes: bool = False):
-    """Rows (with ``network`` and ``period``) the person may read, DESIGN.md §3: published
-    rounds of public networks for anyone; every round's approved results of the person's own
-    networks (members, coordinators; administrators everything). Annotates ``published``, and
-    with ``changes`` ``changes_visible``: may the person see the round of the period before the
-    row's, which its change is computed against (`permissions.can_view_derived`: a member, or that
-    round published in a public network)?
+    """Rows (with ``network`` and ``period``) of the rounds the person may see: the rule is
+    `permissions.results_round_condition`, the same as the pages' (docs/security.md). Annotates
+    ``published``, and with ``changes`` ``changes_visible``: may the person see the round of the
+    period before the row's, which its change is computed against (`permissions.can_view_derived`:
+    a member of the network, or that round is one the person may see)?
 
     The rounds are few (networks x periods): they are read first and become plain conditions
     on the rows' network and period, which the results' primary key serves — a correlated
     subquery per row cost seconds at a million rows.
     """
     member_networks = permissions.results_member_network_ids(user)
+    visible: dict[int, list[int]] = {}
     published: dict[int, list[int]] = {}
-    public: dict[int, list[int]] = {}
-    # The periods right after a public network's published rounds: same kind, starting the day
-    # after (`selectors.previous_period`), as (kind, start) per network.
-    after_public: dict[int, list[tuple[str, datetime.date]]] = {}
-    for network_id, period_id, policy, kind, end in Round.objects.filter(status=Round.Status.PUBLISHED).values_list(
-        "network_id", "period_id", "network__policy", "period__kind", "period__end"
-    ):
-        published.setdefault(network_id, []).append(period_id)
-        if policy == Network.Policy.PUBLIC:
-            public.setdefault(network_id, []).append(period_id)
-            after_public.setdefault(network_id, []).append((kind, end + datetime.timedelta(days=1)))
+    # The periods right after the visible rounds of networks the person is not a member of: same
+    # kind, starting the day after (`selectors.previous_period`), as (kind, start) per network.
+    after_visible: dict[int, list[tuple[str, datetime.date]]] = {}
+    for network_id, period_id, status, kind, end in Round.objects.filter(
+        permissions.results_rounds_of(member_networks)
+    ).values_list("network_id", "period_id", "status", "period__kind", "period__end"):
+        visible.setdefault(network_id, []).append(period_id)
+        if status == Round.Status.PUBLISHED:
+            published.setdefault(network_id, []).append(period_id)
+        if member_networks is not None and network_id not in member_networks:
+            after_visible.setdefault(network_id, []).append((kind, end + datetime.timedelta(days=1)))
 
     def rounds_of(pairs: dict[int, list[int]]) -> Q:
         condition = Q(pk__in=[])
@@ -445,7 +445,7 @@ def _visible(queryset, *, user, changes: bool = False):
         queryset = queryset.annotate(changes_visible=Value(True, output_field=BooleanField()))
     elif changes:
         seen = Q(network_id__in=member_networks)
-        for network_id, periods in after_public.items():
+        for network_id, periods in after_visible.items():
             for kind, start in periods:
                 seen |= Q(network_id=network_id, period__kind=kind, period__start=start)
         queryset = queryset.annotate(
@@ -453,7 +453,7 @@ def _visible(queryset, *, user, changes: bool = False):
         )
     if member_networks is None:
         return queryset
-    return queryset.filter(rounds_of(public) | Q(network_id__in=member_networks))
+    return queryset.filter(rounds_of(visible))
 
 
 def visible_results(*, user) -> QuerySet[Result]:

@@ -436,3 +436,28 @@ def can_view_derived(user: AnyUser, network: Network, source_round, member_ids: 
     if source_round is None:
         return is_network_member(user, network, member_ids)
     return results_visibility(user, network, source_round, member_ids) != RESULTS_NONE
+
+
+# --- results visibility as a query condition: many rounds at once (the open-data API) ----------
+
+
+def results_round_condition(user: AnyUser, *, prefix: str = "") -> Q:
+    """The rounds whose stored results the person may see, as a condition on round rows (through
+    ``prefix``, e.g. ``"round__"``): `results_visibility` for every round at once.
+
+    Published rounds of public networks for anyone; every round of a network the person is a
+    member of (`results_member_network_ids`: staff or viewer of a current member municipality in
+    a role that reaches the network, or its coordinator); every round for administrators. Which
+    rounds it matches is what `results_visibility` says of each one, round by round
+    (comparisons/tests/test_visibility_rule.py compares both for every persona and round status).
+    """
+    return results_rounds_of(results_member_network_ids(user), prefix=prefix)
+
+
+def results_rounds_of(member_network_ids: set[int] | None, *, prefix: str = "") -> Q:
+    """`results_round_condition` for a caller that already holds the person's
+    `results_member_network_ids` (one query less)."""
+    if member_network_ids is None:
+        return Q()
+    public = Q(**{f"{prefix}status": "published", f"{prefix}network__policy": "public"})
+    return public | Q(**{f"{prefix}network_id__in": member_network_ids})

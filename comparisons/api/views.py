@@ -2,7 +2,7 @@
 
 Published results of public networks are for anyone; approved results of rounds not yet
 published (``provisional: true``) and members-only networks' results only for the signed-in
-members of those networks (`dashboard_selectors.visible_results`, DESIGN.md §3). A row's change
+members of those networks (`dashboard_selectors.visible_results`, docs/security.md). A row's change
 against the previous period (``previous_value``, ``change_abs``, ``change_rel``, ``improved``) is
 null for whoever may not see that period's round, e.g. after it was withdrawn from publication.
 """

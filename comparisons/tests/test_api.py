@@ -4,6 +4,8 @@ unpublished or members-only results reach only the network's members."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
@@ -131,3 +133,15 @@ def test_api_lists_use_few_queries(world, data, django_assert_max_num_queries):
 def test_api_is_read_only(world, data):
     client = world.client("coordinator")
     assert client.post(reverse("api:result_list"), {}).status_code in (403, 405)
+
+
+def test_a_members_list_reads_its_networks_once(world, data):
+    """A member's list costs the anonymous list's queries plus the session, the user, the roles
+    and the member networks, each read once (the visibility rule is asked once per request)."""
+    url = reverse("api:result_list") + "?network=T"
+    visitor, viewer = world.client("anonymous"), world.client("viewer_a")
+    with CaptureQueriesContext(connection) as anonymous:
+        assert visitor.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as member:
+        assert viewer.get(url).status_code == 200
+    assert len(member) <= len(anonymous) + 4

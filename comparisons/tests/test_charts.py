@@ -20,9 +20,8 @@ LABELS = {
 }
 
 
-@pytest.fixture
-def ranking() -> pd.DataFrame:
-    # Higher is better; median 25, quartiles 12.5 and 37.5 (numpy linear).
+def unit_ranking() -> pd.DataFrame:
+    """Higher is better; median 25, quartiles 12.5 and 37.5 (numpy linear); one value missing."""
     return pd.DataFrame(
         {
             "name": ["Dobele", "Engure", "Aizkraukle", "Fictive", "Bauska", "Gulbene", "Nowhere"],
@@ -33,6 +32,11 @@ def ranking() -> pd.DataFrame:
             "q3": [37.5] * 7,
         }
     )
+
+
+@pytest.fixture
+def ranking() -> pd.DataFrame:
+    return unit_ranking()
 
 
 def _trace(fig, name):

@@ -1,0 +1,223 @@
+"""The one read of each dashboard page: everything a page shows, gathered from the stored results.
+
+Each function takes a `DashboardScope` (the rounds the person may see, from the access check)
+and the page's choices (theme, highlighted municipality, sort, page of the heatmap) and returns a
+plain record; the page builders (`dashboard_views/pages/`) turn it into tables, sentences and
+figures without touching the database. Every read goes through `dashboard_selectors`, whose
+functions are each a fixed small number of queries, so a page stays within its query budget
+whatever the network's size. A page whose round has no completed recompute (`scope.ready`
+false) reads nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+
+from indicators.models import Indicator
+from networks.models import Municipality
+
+from . import dashboard_selectors as selectors
+from .dashboard_selectors import CompositeRow, DashboardScope, PastValue, RankedRow
+from .models import Neighbour, Result
+
+
+def themes_of(indicators) -> list[str]:
+    return sorted({i.display_theme for i in indicators if i.display_theme})
+
+
+def highlighted(scope: DashboardScope, code: str) -> Municipality | None:
+    """The municipality to highlight: the member with ``code``, else the viewer's own (or none)."""
+    if code:
+        for membership in scope.members:
+            if membership.municipality.code == code:
+                return membership.municipality
+    own = [m.municipality for m in scope.members if m.municipality_id in scope.own_ids]
+    return own[0] if own else None
+
+
+def page_bounds(wanted: int, size: int, total: int) -> tuple[int, int, int, int]:
+    """One dimension of the heatmap's paging: (page, pages, first, stop), the page clamped to those
+    that exist (a bookmarked page past the end shows the last)."""
+    pages = max(1, -(-total // size))
+    page = min(max(wanted, 1), pages)
+    first = (page - 1) * size
+    return page, pages, first, min(first + size, total)
+
+
+# --- municipality profile and report -----------------------------------------------------------------
+
+
+@dataclass
+class ProfileData:
+    municipality: Municipality
+    rows: list[Result]  # of the chosen theme
+    themes: list[str]
+    history: dict[int, list[PastValue]]
+    composite: list[CompositeRow]  # every member's, best first
+    neighbours: list[Neighbour]
+
+
+def profile_data(*, scope: DashboardScope, code: str, theme: str) -> ProfileData:
+    """A member's stored results of the chosen period (404 for a municipality not a member)."""
+    municipality = selectors.scope_municipality(scope, code)
+    rows = selectors.profile_rows(scope=scope, municipality=municipality) if scope.ready else []
+    themes = themes_of([r.indicator for r in rows])
+    if theme:
+        rows = [r for r in rows if r.indicator.display_theme == theme]
+    return ProfileData(
+        municipality=municipality,
+        rows=rows,
+        themes=themes,
+        history=selectors.profile_history(scope=scope, municipality=municipality) if rows else {},
+        composite=selectors.composite_rows(scope=scope) if scope.ready else [],
+        neighbours=selectors.neighbours_of(scope=scope, municipality=municipality) if scope.ready else [],
+    )
+
+
+# --- indicator comparison ----------------------------------------------------------------------------
+
+
+@dataclass
+class IndicatorData:
+    indicator: Indicator
+    highlight: Municipality | None
+    rows: list[RankedRow]  # one partition of the peer group: the highlighted municipality's
+    own_row: RankedRow | None
+    series: list[Result]
+
+
+def indicator_data(*, scope: DashboardScope, code: str, highlight_code: str) -> IndicatorData:
+    """One indicator of the network's set (404 otherwise) across the peer group and over time."""
+    indicator = selectors.scope_indicator(scope, code)
+    highlight = highlighted(scope, highlight_code)
+    rows = selectors.indicator_rows(scope=scope, indicator=indicator) if scope.ready else []
+    own_row = next((r for r in rows if highlight and r.municipality_id == highlight.pk), None)
+    if rows:
+        # One partition of the peer group: the highlighted municipality's (its region, …).
+        key = own_row.group_key if own_row else rows[0].group_key
+        rows = [r for r in rows if r.group_key == key]
+    series = selectors.indicator_series(scope=scope, indicator=indicator, municipality=highlight) if scope.ready else []
+    return IndicatorData(indicator=indicator, highlight=highlight, rows=rows, own_row=own_row, series=series)
+
+
+# --- network overview --------------------------------------------------------------------------------
+
+
+@dataclass
+class OverviewData:
+    themes: list[str]
+    indicators: list[Indicator]  # of the chosen theme, by code
+    sort: str  # the sort applied: "composite", "name" or an indicator's code
+    reporting: set[int]
+    composite: list[CompositeRow]
+    municipalities: list[Municipality]  # every reporting member, in the sort's order
+    rows: list[Municipality]  # the page's (every one for an export)
+    columns: list[Indicator]  # the page's (every one for an export)
+    cells: dict[tuple[int, int], tuple[float | None, str, int | None]] = field(default_factory=dict)
+
+
+def overview_data(
+    *,
+    scope: DashboardScope,
+    theme: str,
+    sort: str,
+    row_page: int,
+    column_page: int,
+    rows_per_page: int,
+    columns_per_page: int,
+    everything: bool,
+) -> OverviewData:
+    """Every reporting member x indicator of the chosen period, sorted over every member; the
+    cells are read for one page of rows and columns only (``everything``: all, for the export)."""
+    every_indicator = selectors.network_indicator_list(network=scope.network)
+    chosen = sorted((i for i in every_indicator if not theme or i.display_theme == theme), key=lambda i: i.code)
+    reporting = selectors.reporting_ids(scope=scope) if scope.ready else set()
+    composite = selectors.composite_rows(scope=scope) if scope.ready else []
+    composite_value = {c.municipality_id: c.index_value for c in composite}
+    municipalities = [m.municipality for m in scope.members if m.municipality_id in reporting]
+    by_code = {i.code: i for i in chosen}
+    if sort in by_code:
+        ranks = selectors.indicator_ranks(scope=scope, indicator=by_code[sort])
+
+        def key(m):
+            rank = ranks.get(m.pk)
+            return (rank is None, rank or 0, m.display_name)
+    elif sort == "name":
+
+        def key(m):
+            return (0, m.display_name)
+    else:
+        sort = "composite"
+
+        def key(m):
+            value = composite_value.get(m.pk)
+            return (value is None, -(value or 0), m.display_name)
+
+    municipalities.sort(key=key)
+    if everything:
+        rows, columns = municipalities, chosen
+    else:
+        _page, _pages, first, stop = page_bounds(row_page, rows_per_page, len(municipalities))
+        rows = municipalities[first:stop]
+        _page, _pages, first, stop = page_bounds(column_page, columns_per_page, len(chosen))
+        columns = chosen[first:stop]
+    cells = selectors.overview_cells(
+        scope=scope, municipality_ids=[m.pk for m in rows], indicator_ids=[i.pk for i in columns]
+    )
+    return OverviewData(
+        themes=themes_of(every_indicator),
+        indicators=chosen,
+        sort=sort,
+        reporting=reporting,
+        composite=composite,
+        municipalities=municipalities,
+        rows=rows,
+        columns=columns,
+        cells=cells,
+    )
+
+
+# --- map ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class MapData:
+    indicators: list[Indicator]
+    indicator: Indicator | None
+    rows: list[RankedRow]
+    highlight: Municipality | None
+    geojson: dict | None  # the installation's boundaries, or None for the grid map
+    code_property: str = ""
+
+
+def map_data(*, scope: DashboardScope, code: str, highlight_code: str) -> MapData:
+    """One indicator (``code``, else the network's first) for every member, and the boundaries."""
+    indicators = selectors.network_indicator_list(network=scope.network) if scope.ready else []
+    indicator = next((i for i in indicators if i.code == code), indicators[0] if indicators else None)
+    geojson = boundaries()
+    return MapData(
+        indicators=indicators,
+        indicator=indicator,
+        rows=selectors.indicator_rows(scope=scope, indicator=indicator) if indicator is not None else [],
+        highlight=highlighted(scope, highlight_code),
+        geojson=geojson,
+        code_property=settings.COMPARISON_BOUNDARIES_CODE_PROPERTY if geojson is not None else "",
+    )
+
+
+@lru_cache(maxsize=4)
+def _load_geojson(path: str, mtime: float) -> dict:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def boundaries() -> dict | None:
+    """The configured GeoJSON of boundaries (a local file), or None for the grid map."""
+    path = getattr(settings, "COMPARISON_BOUNDARIES_GEOJSON", "")
+    if not path or not Path(path).is_file():
+        return None
+    return _load_geojson(path, Path(path).stat().st_mtime)

@@ -1,0 +1,177 @@
+"""The municipality profile and its printable report: every indicator of one member.
+
+Pure (see the package): the table of every indicator with its trend, the sentence on how many
+indicators are in the top and bottom quarter, the score bars, the composite position and the
+nearest neighbours' contributions. The report adds the composite index of every member.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import urlencode
+
+import pandas as pd
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from ... import charts
+from ...dashboard_data import ProfileData
+from ...dashboard_selectors import DashboardScope
+from ..tables import Cell, Table, band_text, band_words, change_text, number, number_style, url_maker
+from .shared import chart_entry, page_state, peer_group_label, period_label, separators
+
+
+def _indicator_table(scope: DashboardScope, data: ProfileData, query: Mapping[str, str]) -> tuple[Table, list[dict]]:
+    """The table of every indicator and the sparklines of their last periods."""
+    municipality = data.municipality
+    table = Table(
+        slug="indicators",
+        caption=_("%(municipality)s: every indicator, %(period)s, compared with %(peers)s")
+        % {
+            "municipality": municipality.display_name,
+            "period": period_label(scope),
+            "peers": peer_group_label(scope.peer_group),
+        },
+        header=[
+            _("Indicator"),
+            _("Value"),
+            _("Unit"),
+            _("Rank"),
+            _("of n"),
+            _("Band"),
+            _("Change"),
+            _("Median"),
+            _("Score"),
+            _("Trend"),
+        ],
+    )
+    sparklines = []
+    indicator_link = url_maker("comparisons:indicator", "indicator", network=scope.network.code)
+    style, words = number_style(), band_words()
+    link_query = "?" + urlencode(page_state(scope, query, m=municipality.code))
+    for row in data.rows:
+        indicator = row.indicator
+        past = data.history.get(indicator.pk, [])
+        trend = "; ".join(f"{r.label}: {number(r.value, indicator.decimals, style)}" for r in past)
+        table.add(
+            [
+                Cell(raw=indicator.display_name, link=indicator_link(indicator.code) + link_query),
+                Cell(raw=row.value, decimals=indicator.decimals),
+                Cell(raw=indicator.unit),
+                Cell(raw=row.rank, decimals=0),
+                Cell(raw=row.n, decimals=0),
+                Cell(raw=row.band or "", display=band_text(row.band, words)),
+                Cell(raw=row.change_abs, display=change_text(row.change_abs, row.improved)),
+                Cell(raw=row.median, decimals=indicator.decimals),
+                Cell(raw=row.score, decimals=0),
+                Cell(raw=trend),
+            ]
+        )
+        sparklines.append(
+            {
+                "indicator": indicator.display_name,
+                "points": charts.sparkline_points([r.value for r in past]),
+                "label": trend,
+            }
+        )
+    return table, sparklines
+
+
+def composite_position(data: ProfileData) -> dict | None:
+    """The member's composite index and its position within its own group (ties: the best)."""
+    own = next((c for c in data.composite if c.municipality_id == data.municipality.pk), None)
+    if own is None or own.index_value is None:
+        return None
+    ranked = [c for c in data.composite if c.group_key == own.group_key and c.index_value is not None]
+    better = sum(1 for c in ranked if c.index_value > own.index_value)
+    return {"position": better + 1, "n": len(ranked), "value": own.index_value}
+
+
+def summary_sentence(scope: DashboardScope, data: ProfileData, position: dict | None) -> str:
+    rows = data.rows
+    summary = _(
+        "In %(period)s %(municipality)s is in the top quarter on %(green)s and in the bottom quarter on "
+        "%(red)s of %(n)s compared indicators."
+    ) % {
+        "period": scope.period.label,
+        "municipality": data.municipality.display_name,
+        "green": sum(1 for r in rows if r.band == "green"),
+        "red": sum(1 for r in rows if r.band == "red"),
+        "n": sum(1 for r in rows if r.band in ("green", "yellow", "red")),
+    }
+    if position:
+        summary += " " + _("Its composite index is %(value)s, position %(position)s of %(n)s.") % {
+            "value": number(position["value"], 1),
+            "position": position["position"],
+            "n": position["n"],
+        }
+    return summary
+
+
+def _score_chart(data: ProfileData, summary: str) -> dict | None:
+    frame = pd.DataFrame(
+        {
+            "indicator": [r.indicator.display_name for r in data.rows],
+            "score": [r.score for r in data.rows],
+            "band": [r.band for r in data.rows],
+        }
+    )
+    if not frame["score"].notna().any():
+        return None
+    figure = charts.score_bars(
+        frame, title=_("Scores (0 = worst, 100 = best in the peer group)"), separators=separators()
+    )
+    return chart_entry("chart-scores", figure, summary)
+
+
+def _neighbours(data: ProfileData) -> list[dict]:
+    return [
+        {
+            "municipality": n.neighbour,
+            "position": n.position,
+            "contributions": sorted(
+                ((name, share * 100) for name, share in (n.contributions or {}).items()),
+                key=lambda item: -item[1],
+            ),
+        }
+        for n in data.neighbours
+    ]
+
+
+def profile_page(scope: DashboardScope, data: ProfileData, *, query: Mapping[str, str], theme: str) -> dict:
+    table, sparklines = _indicator_table(scope, data, query)
+    position = composite_position(data)
+    summary = summary_sentence(scope, data, position) if data.rows else ""
+    return {
+        "tables": [table] if data.rows else [],
+        "municipality": data.municipality,
+        "table": table if data.rows else None,
+        "sparklines": sparklines,
+        "chart": _score_chart(data, summary) if data.rows else None,
+        "summary": summary,
+        "themes": data.themes,
+        "theme": theme,
+        "composite_position": position,
+        "every_composite": data.composite,
+        "neighbours": _neighbours(data),
+        "report_url": reverse(
+            "comparisons:report", kwargs={"network": scope.network.code, "code": data.municipality.code}
+        ),
+    }
+
+
+def report_page(scope: DashboardScope, data: ProfileData, *, query: Mapping[str, str], theme: str) -> dict:
+    """The profile without controls, with the composite index of every member."""
+    page = profile_page(scope, data, query=query, theme=theme)
+    table = Table(
+        slug="report-composite",
+        caption=_("Composite index of the network's members"),
+        header=[_("Municipality"), _("Composite index")],
+    )
+    for entry in data.composite:
+        table.add(
+            [Cell(raw=entry.municipality.display_name), Cell(raw=entry.index_value, decimals=1)],
+            highlight=entry.municipality_id == data.municipality.pk,
+        )
+    page["composite"] = table if table.rows else None
+    return page
