@@ -154,6 +154,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The largest request body accepted (413 above it): ten practice attachments of 10 MB and the form.
 MAX_REQUEST_BYTES = envint("MAX_REQUEST_BYTES", 101 * 1024 * 1024)
+# One good-practice attachment at most (a case holds at most ten).
+LEARNING_ATTACHMENT_MAX_BYTES = envint("LEARNING_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 # The first threshold of Python's garbage collector in the web server (benchlearning/wsgi.py).
 GC_THRESHOLD_0 = envint("GC_THRESHOLD_0", 20000)
 

@@ -217,7 +217,7 @@ def _load_geojson(path: str, mtime: float) -> dict:
 
 def boundaries() -> dict | None:
     """The configured GeoJSON of boundaries (a local file), or None for the grid map."""
-    path = getattr(settings, "COMPARISON_BOUNDARIES_GEOJSON", "")
+    path = settings.COMPARISON_BOUNDARIES_GEOJSON
     if not path or not Path(path).is_file():
         return None
     return _load_geojson(path, Path(path).stat().st_mtime)

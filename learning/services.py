@@ -40,12 +40,11 @@ ALLOWED_ATTACHMENTS: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
     "txt": ("text/plain", None),
     "csv": ("text/csv", None),
 }
-DEFAULT_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENTS_PER_CASE = 10
 
 
 def attachment_max_bytes() -> int:
-    return int(getattr(settings, "LEARNING_ATTACHMENT_MAX_BYTES", DEFAULT_MAX_ATTACHMENT_BYTES))
+    return settings.LEARNING_ATTACHMENT_MAX_BYTES
 
 
 def attachment_name_sanitise(name: str) -> str:
