@@ -15,6 +15,8 @@ from simple_history.models import HistoricalRecords
 
 from networks.models import Municipality, Network, localized
 
+from .formula import FormulaError, validate_formula
+
 
 class Polarity(models.TextChoices):
     HIGHER = "higher", _("higher is better")
@@ -149,8 +151,6 @@ class Indicator(models.Model):
         return localized(self, "theme")
 
     def clean(self) -> None:
-        from .formula import FormulaError, validate_formula
-
         known = set(DataItem.objects.values_list("code", flat=True))
         try:
             validate_formula(self.formula, known)

@@ -18,11 +18,13 @@ from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from indicators.models import Indicator
+from indicators.models import Indicator, Round
+from indicators.services.periods import period_get_or_create
 from networks import permissions
-from networks.models import Municipality, Network
+from networks.models import Municipality, Network, Role
 
 from .models import ImprovementPlan, Meeting, PlanAction, PlanTarget, PracticeAttachment, PracticeCase, Tag
+from .selectors import network_activity
 
 logger = logging.getLogger(__name__)
 
@@ -233,8 +235,6 @@ def plan_target_set(
     baseline_period_label: str = "",
 ) -> PlanTarget:
     """Add or change the plan's target on one indicator of the network's set."""
-    from indicators.services.periods import period_get_or_create
-
     if not plan.network.indicator_set.filter(indicator=indicator).exists():
         raise ValidationError(_("%(indicator)s is not in the network's indicator set.") % {"indicator": indicator})
     try:
@@ -312,11 +312,6 @@ def network_digest_send(*, round_id: int) -> int:
     Called after the round's publication is committed. Everyone with an active account and an
     e-mail address who is staff or viewer of a member municipality, or a coordinator, gets one.
     """
-    from indicators.models import Round
-    from networks.models import Role
-
-    from .selectors import network_activity
-
     round_ = Round.objects.select_related("network", "period").get(pk=round_id)
     network = round_.network
     member_ids = set(network.memberships.active().values_list("municipality_id", flat=True))

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
+from .models import Membership, Role
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
@@ -79,8 +81,6 @@ def roles_of(user: AnyUser) -> UserRoles:
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
-    from .models import Role
-
     staff, viewer, coordinator = set(), set(), set()
     for kind, municipality_id, network_id in Role.objects.filter(user=user).values_list(
         "kind", "municipality_id", "network_id"
@@ -398,8 +398,6 @@ def member_networks(user: AnyUser):
     """The ids of the networks the person's staff and viewer roles make them a member of (their
     municipality is a current member and the role reaches the network), as a lazy query that
     can serve as a subquery. Coordinators' networks are not included."""
-    from .models import Membership
-
     roles = roles_of(user)
     return Membership.objects.active().filter(scoped_rows(roles.staff | roles.viewer)).values("network_id")
 

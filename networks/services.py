@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import datetime
 import re
+import secrets
 
 from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import events, permissions
 from .errors import NetworksError
-from .models import Membership, Municipality, Network, Role
+from .models import Invitation, Membership, Municipality, Network, Role
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$")
 
@@ -149,12 +151,6 @@ def invitation_create(
     Returns (invitation, token). The token is stored only as a hash; the e-mail with the link
     is sent after commit when `accept_url_for` (token -> absolute URL) is given.
     """
-    import secrets
-
-    from django.core.mail import send_mail
-
-    from .models import Invitation
-
     if kind not in (Role.Kind.STAFF, Role.Kind.VIEWER):
         raise CoordinationError(_("Invitations are for municipal staff and viewers."))
     member_ids = set(network.memberships.active().values_list("municipality_id", flat=True))
@@ -205,8 +201,6 @@ def _invitation_text(invitation, url: str) -> tuple[str, str]:
 
 def invitation_for_token(*, token: str):
     """The invitation behind a link, or None when the link is unknown, used or expired."""
-    from .models import Invitation
-
     invitation = (
         Invitation.objects.select_related("municipality", "network").filter(token_hash=_token_hash(token)).first()
     )
@@ -227,8 +221,6 @@ def invitation_accept(*, token: str, user) -> Role:
     Only the addressee may accept (a link is not a bearer token), and only while the
     municipality is still a member of the network and the inviter may still grant the role.
     """
-    from .models import Invitation
-
     # Locked, so two clicks on one link at the same moment grant the role once.
     invitation = (
         Invitation.objects.select_for_update(of=("self",))

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from networks import events
 from networks.models import Network
 
+from .. import notifications
 from ..errors import IndicatorsError
 from ..models import Indicator, Round
 from .periods import period_get_or_create
@@ -35,8 +36,6 @@ def _save(round_: Round, *, user, reason: str) -> None:
 
 def _notify_opened(round_: Round) -> None:
     """Tell the member municipalities' staff (the notifications module sends after commit)."""
-    from indicators import notifications
-
     member_ids = list(round_.network.memberships.active().values_list("municipality_id", flat=True))
     notifications.notify_round_opened(round=round_, municipality_ids=member_ids)
 
