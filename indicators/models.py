@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -24,6 +25,11 @@ class Polarity(models.TextChoices):
     NEUTRAL = "neutral", _("neutral")
 
 
+class Uncertainty(models.TextChoices):
+    POISSON = "poisson", _("Poisson (a count)")
+    BINOMIAL = "binomial", _("binomial (a count out of a total)")
+
+
 class DataItem(models.Model):
     """A raw figure a municipality enters or an official source provides."""
 
@@ -35,6 +41,13 @@ class DataItem(models.Model):
     name = models.CharField(_("name"), max_length=300)
     name_en = models.CharField(_("English name"), max_length=300, blank=True)
     unit = models.CharField(_("unit"), max_length=64, blank=True)
+    unit_en = models.CharField(_("unit (English)"), max_length=64, blank=True)
+    # What people read on crowded pages; empty means the name.
+    short_name = models.CharField(_("short name"), max_length=80, blank=True)
+    short_name_en = models.CharField(_("short name (English)"), max_length=80, blank=True)
+    # May be summed over a municipality's predecessors across a territorial reform
+    # (counts, lengths, money, areas); see docs/statistics.md.
+    additive = models.BooleanField(_("additive across a reform"), default=False)
     decimals = models.PositiveSmallIntegerField(_("decimals"), default=0)
     min_value = models.DecimalField(_("minimum"), max_digits=38, decimal_places=15, null=True, blank=True)
     max_value = models.DecimalField(_("maximum"), max_digits=38, decimal_places=15, null=True, blank=True)
@@ -92,6 +105,17 @@ class DataItem(models.Model):
         return localized(self, "name")
 
     @property
+    def display_short_name(self) -> str:
+        """The short name in the UI's language, else the name: what crowded pages show."""
+        if (get_language() or "").startswith("en"):
+            return self.short_name_en or self.name_en or self.short_name or self.name
+        return self.short_name or self.name
+
+    @property
+    def display_unit(self) -> str:
+        return localized(self, "unit")
+
+    @property
     def display_instructions(self) -> str:
         return localized(self, "instructions")
 
@@ -107,6 +131,13 @@ class Indicator(models.Model):
     name = models.CharField(_("name"), max_length=300)
     name_en = models.CharField(_("English name"), max_length=300, blank=True)
     unit = models.CharField(_("unit"), max_length=64, blank=True)
+    unit_en = models.CharField(_("unit (English)"), max_length=64, blank=True)
+    short_name = models.CharField(_("short name"), max_length=80, blank=True)
+    short_name_en = models.CharField(_("short name (English)"), max_length=80, blank=True)
+    # The numerator is a count: the indicator page offers a funnel plot with these limits.
+    uncertainty = models.CharField(
+        _("uncertainty of the numerator"), max_length=16, choices=Uncertainty.choices, blank=True
+    )
     decimals = models.PositiveSmallIntegerField(_("decimals"), default=1)
     polarity = models.CharField(_("polarity"), max_length=8, choices=Polarity.choices, default=Polarity.NEUTRAL)
     formula = models.TextField(_("formula"), help_text=_("Over data item codes: + - * / and parentheses."))
@@ -141,6 +172,17 @@ class Indicator(models.Model):
     @property
     def display_name(self) -> str:
         return localized(self, "name")
+
+    @property
+    def display_short_name(self) -> str:
+        """The short name in the UI's language, else the name: what crowded pages show."""
+        if (get_language() or "").startswith("en"):
+            return self.short_name_en or self.name_en or self.short_name or self.name
+        return self.short_name or self.name
+
+    @property
+    def display_unit(self) -> str:
+        return localized(self, "unit")
 
     @property
     def display_definition(self) -> str:

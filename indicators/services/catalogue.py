@@ -23,7 +23,7 @@ from networks.models import Network
 from networks.tabular import ImportFailed, RowError, Table, parse_decimal, parse_yes_no
 
 from ..formula import FormulaError, parse_formula, validate_formula
-from ..models import DataItem, Indicator, NetworkIndicator, Polarity
+from ..models import DataItem, Indicator, NetworkIndicator, Polarity, Uncertainty
 from ..validation import number_size_error
 
 CONTRACT_COLUMNS = (
@@ -43,6 +43,8 @@ CONTRACT_COLUMNS = (
     "networks",
     "definition",
 )
+# Optional contract columns: short names, the English unit, reform and uncertainty flags.
+OPTIONAL_COLUMNS = ("short_name", "short_name_en", "unit_en", "additive", "uncertainty")
 EXTRA_COLUMNS = ("definition_en", "instructions", "instructions_en", "theme", "theme_en", "source")
 # Codes must be usable in formulas (indicators/formula.py CODE).
 ITEM_CODE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,63}$")
@@ -109,7 +111,19 @@ def _parse_row(row, present: set[str], errors: list[RowError]) -> _Parsed | None
     if not name:
         errors.append(RowError(line, _("name is empty")))
     fields: dict = {"name": name, "name_en": row.get("name_en"), "unit": row.get("unit")}
-    for column, limit in (("name", 300), ("name_en", 300), ("unit", 64), ("theme", 200), ("theme_en", 200)):
+    for column in ("short_name", "short_name_en", "unit_en"):
+        if column in present:
+            fields[column] = row.get(column)
+    for column, limit in (
+        ("name", 300),
+        ("name_en", 300),
+        ("unit", 64),
+        ("unit_en", 64),
+        ("short_name", 80),
+        ("short_name_en", 80),
+        ("theme", 200),
+        ("theme_en", 200),
+    ):
         if len(row.get(column)) > limit:
             errors.append(
                 RowError(line, _("%(column)s is longer than %(max)d characters") % {"column": column, "max": limit})
@@ -164,7 +178,12 @@ def _parse_row(row, present: set[str], errors: list[RowError]) -> _Parsed | None
                     )
                 )
             fields["source"] = source
-        for column in ("polarity", "formula", "influence", "in_index", "weight"):
+        if "additive" in present:
+            try:
+                fields["additive"] = parse_yes_no(row.get("additive"))
+            except ValueError as exc:
+                errors.append(RowError(line, f"additive: {exc}"))
+        for column in ("polarity", "formula", "influence", "in_index", "weight", "uncertainty"):
             if row.get(column):
                 errors.append(
                     RowError(line, _("%(column)s applies to indicators, not to data items") % {"column": column})
@@ -190,6 +209,17 @@ def _parse_row(row, present: set[str], errors: list[RowError]) -> _Parsed | None
         elif weight < 0 or weight.adjusted() >= 6:
             errors.append(RowError(line, _("weight must be from 0 to 999999")))
         fields["weight"] = weight
+        if "uncertainty" in present:
+            uncertainty = row.get("uncertainty").lower()
+            if uncertainty not in ("", *Uncertainty.values):
+                errors.append(
+                    RowError(
+                        line,
+                        _("uncertainty must be poisson, binomial or empty, not %(value)s")
+                        % {"value": repr(uncertainty)},
+                    )
+                )
+            fields["uncertainty"] = uncertainty
         fields["definition"] = row.get("definition")
         if "definition_en" in present:
             fields["definition_en"] = row.get("definition_en")
@@ -217,7 +247,7 @@ def catalogue_import(*, table: Table) -> CatalogueReport:
     """Upsert data items and indicators by code and set each indicator's network membership."""
     errors: list[RowError] = []
     report = CatalogueReport()
-    columns_ignored_warn(table=table, known=CONTRACT_COLUMNS + EXTRA_COLUMNS, report=report)
+    columns_ignored_warn(table=table, known=CONTRACT_COLUMNS + OPTIONAL_COLUMNS + EXTRA_COLUMNS, report=report)
     present = set(table.columns)
     items: dict[str, _Parsed] = {}
     indicators: dict[str, _Parsed] = {}
@@ -248,7 +278,20 @@ def catalogue_import(*, table: Table) -> CatalogueReport:
                 item_fields = {
                     k: v
                     for k, v in parsed.fields.items()
-                    if k in ("name", "name_en", "unit", "decimals", "min_value", "max_value", "theme", "theme_en")
+                    if k
+                    in (
+                        "name",
+                        "name_en",
+                        "unit",
+                        "unit_en",
+                        "short_name",
+                        "short_name_en",
+                        "decimals",
+                        "min_value",
+                        "max_value",
+                        "theme",
+                        "theme_en",
+                    )
                 }
                 item_fields["instructions"] = parsed.fields["definition"]
                 implicit_items[code] = _Parsed(parsed.line, "item", item_fields, parsed.networks)

@@ -146,3 +146,51 @@ def test_every_catalogue_file_in_the_repo_loads(db, path):
 
 def test_the_repo_ships_catalogue_files():
     assert CATALOGUE_FILES, "data/catalogue/ holds the demo indicator set"
+
+
+OPTIONAL = """code,kind,name,name_en,unit,decimals,polarity,formula,short_name,short_name_en,unit_en,additive,uncertainty
+POPULATION,item,Iedzīvotāju skaits gada sākumā,Population at the start of the year,cilv.,0,,,Iedzīvotāji,Population,persons,yes,
+BIRTHS,item,Dzimušo skaits,Live births,cilv.,0,,,,,persons,yes,
+BIRTH_RATE,indicator,Dzimušo skaits uz 1000 iedzīvotājiem,Live births per 1000 inhabitants,uz 1000,1,higher,1000 * BIRTHS / POPULATION,Dzimstība,Birth rate,per 1000,,poisson
+"""
+
+
+def test_optional_columns_give_short_names_english_units_and_flags(networks, tmp_path):
+    from django.utils import translation
+
+    run(write(tmp_path, OPTIONAL))
+    population = DataItem.objects.get(code="POPULATION")
+    assert population.additive and population.unit_en == "persons"
+    assert not DataItem.objects.get(code="BIRTHS").short_name
+    rate = Indicator.objects.get(code="BIRTH_RATE")
+    assert rate.uncertainty == "poisson"
+    with translation.override("lv"):
+        assert rate.display_short_name == "Dzimstība"
+        assert rate.display_unit == "uz 1000"
+        # Without a short name the name stands in.
+        assert DataItem.objects.get(code="BIRTHS").display_short_name == "Dzimušo skaits"
+    with translation.override("en"):
+        assert rate.display_short_name == "Birth rate"
+        assert rate.display_unit == "per 1000"
+        assert DataItem.objects.get(code="BIRTHS").display_short_name == "Live births"
+    # Re-importing changes nothing.
+    out, _err = run(write(tmp_path, OPTIONAL))
+    assert "0 updated" in out and "1 unchanged" in out
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "message"),
+    [
+        (",poisson\n", ",normal\n", "line 4: uncertainty must be poisson, binomial or empty"),
+        (",persons,yes,\nBIRTHS", ",persons,maybe,\nBIRTHS", "line 2: additive:"),
+        (",Dzimstība,", "," + "D" * 81 + ",", "line 4: short_name is longer than 80 characters"),
+    ],
+)
+def test_bad_optional_columns_import_nothing(networks, tmp_path, replace, by, message):
+    text = OPTIONAL.replace(replace, by, 1)
+    assert text != OPTIONAL
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import_catalogue", str(write(tmp_path, text)), stderr=err)
+    assert message in err.getvalue()
+    assert not DataItem.objects.exists()
