@@ -64,3 +64,41 @@ def backup_section_register(*, name: str, export: BackupExport, restore: BackupR
 def backup_sections() -> list[tuple[str, BackupSection]]:
     """The registered sections in layer order (the order the apps' `ready()` ran in)."""
     return list(_backup_sections.items())
+
+
+# --- the landing page: panels from every layer --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkspacePanel:
+    """An app's part of the signed-in landing page (`networks.views.my_work`).
+
+    `build(request)` returns the panel's template context, or None when the panel has nothing
+    for this person (then it is not drawn). `order` places it: lower first. Panels must read
+    what they need in a bounded number of queries: the landing page has the same query budget
+    as every other page.
+    """
+
+    template: str
+    build: Callable[[Any], dict[str, Any] | None]
+    order: int = 100
+
+
+_workspace_panels: dict[str, WorkspacePanel] = {}
+
+
+def workspace_panel_register(
+    *, name: str, template: str, build: Callable[[Any], dict[str, Any] | None], order: int = 100
+) -> None:
+    """Register an app's panel of the landing page; registering a name again replaces it."""
+    _workspace_panels[name] = WorkspacePanel(template=template, build=build, order=order)
+
+
+def workspace_panels(request) -> list[tuple[str, str, dict[str, Any]]]:
+    """(name, template, context) of every panel that has something for this request, in order."""
+    drawn = []
+    for name, panel in sorted(_workspace_panels.items(), key=lambda pair: (pair[1].order, pair[0])):
+        context = panel.build(request)
+        if context is not None:
+            drawn.append((name, panel.template, context))
+    return drawn

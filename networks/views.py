@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 
-from . import permissions, selectors, throttles
+from . import permissions, sections, selectors, throttles
 from .models import Municipality, Network
 
 logger = logging.getLogger(__name__)
@@ -72,6 +72,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
         "roles": roles,
         "member_networks": selectors.networks_of_municipalities(municipality_ids=municipality_ids),
         "is_administrator": permissions.is_administrator(request.user),
+        "panels": sections.workspace_panels(request),
     }
     return render(request, "networks/my_work.html", context)
 
