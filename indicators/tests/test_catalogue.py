@@ -148,11 +148,15 @@ def test_the_repo_ships_catalogue_files():
     assert CATALOGUE_FILES, "data/catalogue/ holds the demo indicator set"
 
 
-OPTIONAL = """code,kind,name,name_en,unit,decimals,polarity,formula,short_name,short_name_en,unit_en,additive,uncertainty
-POPULATION,item,Iedzīvotāju skaits gada sākumā,Population at the start of the year,cilv.,0,,,Iedzīvotāji,Population,persons,yes,
-BIRTHS,item,Dzimušo skaits,Live births,cilv.,0,,,,,persons,yes,
-BIRTH_RATE,indicator,Dzimušo skaits uz 1000 iedzīvotājiem,Live births per 1000 inhabitants,uz 1000,1,higher,1000 * BIRTHS / POPULATION,Dzimstība,Birth rate,per 1000,,poisson
-"""
+OPTIONAL = (
+    "code,kind,name,name_en,unit,decimals,polarity,formula,"
+    "short_name,short_name_en,unit_en,additive,uncertainty\n"
+    "POPULATION,item,Iedzīvotāju skaits gada sākumā,Population at the start of the year,cilv.,0,,,"
+    "Iedzīvotāji,Population,persons,yes,\n"
+    "BIRTHS,item,Dzimušo skaits,Live births,cilv.,0,,,,,persons,yes,\n"
+    "BIRTH_RATE,indicator,Dzimušo skaits uz 1000 iedzīvotājiem,Live births per 1000 inhabitants,"
+    "uz 1000,1,higher,1000 * BIRTHS / POPULATION,Dzimstība,Birth rate,per 1000,,poisson\n"
+)
 
 
 def test_optional_columns_give_short_names_english_units_and_flags(networks, tmp_path):
