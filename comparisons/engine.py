@@ -55,6 +55,7 @@ FIGURE_COLUMNS = (
     "min",
     "max",
     "std",
+    "mad",
     "rank",
     "percentile",
     "band",
@@ -149,6 +150,9 @@ def compute_figures(df: pd.DataFrame) -> pd.DataFrame:
     * ``mean``, ``median``, ``q1``, ``q3``, ``min``, ``max``, ``std`` (float64) — of the
       population; quartiles by linear interpolation between order statistics (numpy default,
       Excel QUARTILE.INC); ``std`` is the sample standard deviation (ddof=1), NaN when n < 2.
+    * ``mad`` (float64) — the median absolute deviation from the median, unscaled
+      (``median(|x - median|)``, the same quantile rule); 0 when at least half the population
+      shares one value. The words for decision makers measure distances in it.
     * ``rank`` (Int64) — 1 = best by polarity (neutral: largest value first). **Tie rule:**
       values equal as floats share the best rank of their tie (10, 20, 20, 40 higher-is-better
       rank 4, 2, 2, 1).
@@ -194,6 +198,9 @@ def compute_figures(df: pd.DataFrame) -> pd.DataFrame:
     mean = grouped.mean().to_numpy()
     std = grouped.std(ddof=1).to_numpy()
     counts, (q1, median, q3, minimum, maximum) = _group_quantiles(ids, values, ngroups, (0.25, 0.5, 0.75, 0.0, 1.0))
+    # Median absolute deviation: the same one-sort quantile over each row's distance from its
+    # group's median (NaN stays NaN, so the population is the same).
+    _counts, (mad,) = _group_quantiles(ids, np.abs(values - median[ids]), ngroups, (0.5,))
     if len(mean) != ngroups:  # groupby drops nothing for int ids; guard the positional mapping
         raise AssertionError("group reduction lost groups")
     # Equal values have spread 0 exactly, whatever rounding the variance algorithm does.
@@ -239,6 +246,7 @@ def compute_figures(df: pd.DataFrame) -> pd.DataFrame:
     out["min"] = row_min
     out["max"] = row_max
     out["std"] = row_std
+    out["mad"] = mad[ids]
     out["rank"] = pd.array(np.where(present, rank, np.nan), dtype="Int64")
     out["percentile"] = percentile
     out["band"] = pd.Series(band, index=df.index, dtype=object)

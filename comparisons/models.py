@@ -150,6 +150,8 @@ class Result(models.Model):
     min = models.FloatField(null=True)
     max = models.FloatField(null=True)
     std = models.FloatField(null=True)
+    # Median absolute deviation of the population (comparisons.engine.compute_figures).
+    mad = models.FloatField(null=True)
     rank = models.PositiveIntegerField(null=True)
     percentile = models.FloatField(null=True)
     band = models.CharField(max_length=8, blank=True)  # empty: neutral indicator

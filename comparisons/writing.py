@@ -30,7 +30,22 @@ from .evaluation import CHANGE_COLUMNS, Scope
 from .models import CompositeResult, Neighbour, Result
 from .selectors import stored_composites, stored_peer_groups
 
-RESULT_FIGURES = ("n", "mean", "median", "q1", "q3", "min", "max", "std", "rank", "percentile", "band", "z", "score")
+RESULT_FIGURES = (
+    "n",
+    "mean",
+    "median",
+    "q1",
+    "q3",
+    "min",
+    "max",
+    "std",
+    "mad",
+    "rank",
+    "percentile",
+    "band",
+    "z",
+    "score",
+)
 RESULT_FIELDS = [
     "network_id",
     "period_id",

@@ -28,7 +28,7 @@ from comparisons.engine import (
 )
 
 NO_DB = settings(database=None, deadline=None, max_examples=150)
-FIGURES = ["n", "mean", "median", "q1", "q3", "min", "max", "std"]
+FIGURES = ["n", "mean", "median", "q1", "q3", "min", "max", "std", "mad"]
 FIGURES += ["rank", "percentile", "band", "z", "score"]
 
 
@@ -291,9 +291,10 @@ def naive_figures(values: list[float | None], polarity: str) -> list[dict[str, o
             "min": ordered[0],
             "max": ordered[-1],
             "std": statistics.stdev(population) if n >= 2 else None,
+            "mad": statistics.median(abs(value - statistics.median(population)) for value in population),
         }
     else:
-        group |= dict.fromkeys(["mean", "median", "q1", "q3", "min", "max", "std"])
+        group |= dict.fromkeys(["mean", "median", "q1", "q3", "min", "max", "std", "mad"])
     rows = []
     for value in values:
         row = dict(group)
