@@ -106,8 +106,17 @@ def _peer_group_order(name: str) -> tuple[int, str]:
     return (4 if name.startswith("attr:") else 5 if name.startswith("custom:") else 6), name
 
 
-def dashboard_scope(*, user, network_code: str, period_label: str = "", peer_group: str = "") -> DashboardScope:
-    """The network, the rounds ``user`` may see and the chosen one (by default the newest with results).
+def dashboard_scope(
+    *,
+    user,
+    network_code: str,
+    period_label: str = "",
+    peer_group: str = "",
+    prefer_period_ids: frozenset[int] | None = None,
+) -> DashboardScope:
+    """The network, the rounds ``user`` may see and the chosen one (by default the newest with results,
+    and among them the newest of ``prefer_period_ids`` when one is visible: the landing page asks
+    for the periods in which the person's own municipality has figures).
 
     A period that exists but may not be seen is refused (403); an unknown one is 404. A round
     is seen as docs/security.md says (`permissions.results_visibility`).
@@ -150,7 +159,10 @@ def dashboard_scope(*, user, network_code: str, period_label: str = "", peer_gro
         # By default the newest period with results: an open round without approved figures
         # yet would show a politician an empty page.
         with_results = {period_id for period_id, _name in computed}
-        chosen = next((pair for pair in visible if pair[0].period_id in with_results), visible[0])
+        preferred = with_results & (prefer_period_ids or frozenset())
+        chosen = next((pair for pair in visible if pair[0].period_id in preferred), None) or next(
+            (pair for pair in visible if pair[0].period_id in with_results), visible[0]
+        )
     own = frozenset(permissions.roles_of(user).municipalities_in(network.pk) & member_ids)
     scope = DashboardScope(network=network, members=members, rounds=visible, own_ids=own)
     if chosen is None:

@@ -14,6 +14,7 @@ granter's own scope: `can_grant` is the one rule, and every service that creates
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -81,10 +82,15 @@ def roles_of(user: AnyUser) -> UserRoles:
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
+    rows = Role.objects.filter(user=user).values_list("kind", "municipality_id", "network_id")
+    return remember_roles(user, rows)
+
+
+def remember_roles(user: AnyUser, rows: Iterable[tuple[str, int | None, int | None]]) -> UserRoles:
+    """What (kind, municipality id, network id) rows of the user's roles reach, remembered for the
+    request: a page that reads the roles anyway (the landing page lists them) saves the query."""
     staff, viewer, coordinator = set(), set(), set()
-    for kind, municipality_id, network_id in Role.objects.filter(user=user).values_list(
-        "kind", "municipality_id", "network_id"
-    ):
+    for kind, municipality_id, network_id in rows:
         if kind == Role.Kind.STAFF:
             staff.add((network_id, municipality_id))
         elif kind == Role.Kind.VIEWER:
@@ -92,7 +98,8 @@ def roles_of(user: AnyUser) -> UserRoles:
         elif kind == Role.Kind.COORDINATOR:
             coordinator.add(network_id)
     roles = UserRoles(frozenset(staff), frozenset(viewer), frozenset(coordinator))
-    setattr(user, _CACHE_ATTR, roles)
+    if user.is_authenticated and user.is_active:
+        setattr(user, _CACHE_ATTR, roles)
     return roles
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from .models import Membership, Municipality, Network, Role
@@ -41,12 +41,7 @@ def user_roles(*, user) -> QuerySet[Role]:
     return Role.objects.filter(user=user).select_related("municipality", "network").order_by("kind")
 
 
-def networks_of_municipalities(*, municipality_ids) -> QuerySet[Network]:
+def member_networks_list(*, municipality_ids) -> QuerySet[Network]:
+    """The networks the municipalities are current members of, by code (one query)."""
     memberships = Membership.objects.active().filter(municipality_id__in=municipality_ids)
-    return (
-        Network.objects.filter(memberships__in=memberships)
-        .distinct()
-        .prefetch_related(
-            Prefetch("memberships", queryset=memberships.select_related("municipality"), to_attr="own_memberships")
-        )
-    )
+    return Network.objects.filter(pk__in=memberships.values("network_id")).order_by("code")

@@ -67,10 +67,11 @@ def network_detail(request: HttpRequest, code: str) -> HttpResponse:
 def my_work(request: HttpRequest) -> HttpResponse:
     permissions.require(permissions.can_use_workspace(request.user))
     roles = list(selectors.user_roles(user=request.user))
+    permissions.remember_roles(request.user, ((r.kind, r.municipality_id, r.network_id) for r in roles))
     municipality_ids = {r.municipality_id for r in roles if r.municipality_id}
     context = {
         "roles": roles,
-        "member_networks": selectors.networks_of_municipalities(municipality_ids=municipality_ids),
+        "member_networks": selectors.member_networks_list(municipality_ids=municipality_ids),
         "is_administrator": permissions.is_administrator(request.user),
         "panels": sections.workspace_panels(request),
     }
