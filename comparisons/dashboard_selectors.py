@@ -186,6 +186,21 @@ def dashboard_scope(
     return scope
 
 
+def periods_with_figures(*, network_code: str, municipality_code: str) -> frozenset[int]:
+    """The periods in which the municipality has a stored figure (a value, not a missing one) in
+    the network: which of them the person may see is the scope's question, not this one's."""
+    return frozenset(
+        Result.objects.filter(
+            network__code=network_code,
+            municipality__code=municipality_code,
+            peer_group="network",
+            value__isnull=False,
+        )
+        .values_list("period_id", flat=True)
+        .distinct()
+    )
+
+
 def scope_municipality(scope: DashboardScope, code: str) -> Municipality:
     """A member municipality of the scope's network by code (404 for anyone else)."""
     for membership in scope.members:

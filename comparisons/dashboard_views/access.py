@@ -12,16 +12,23 @@ from .. import dashboard_selectors
 from ..dashboard_selectors import DashboardScope
 
 
-def scope_for(request: HttpRequest, network: str) -> DashboardScope:
+def scope_for(request: HttpRequest, network: str, *, municipality_code: str = "") -> DashboardScope:
     """The network's dashboard scope for this person: the rounds they may see and the chosen one.
 
     404 for an unknown network or period, 403 for a period whose round the person may not see
     (its existence is no secret: the network's rounds are listed on its public page). The period
-    and peer group come from the query string, bounded (a longer value names nothing).
+    and peer group come from the query string, bounded (a longer value names nothing). A page
+    about one municipality (``municipality_code``) opens by default on the newest period in which
+    that municipality has a figure, not on a newer one it has none in yet.
     """
+    period_label = request.GET.get("period", "")[:16]
+    prefer = None
+    if municipality_code and not period_label:
+        prefer = dashboard_selectors.periods_with_figures(network_code=network, municipality_code=municipality_code)
     return dashboard_selectors.dashboard_scope(
         user=request.user,
         network_code=network,
-        period_label=request.GET.get("period", "")[:16],
+        period_label=period_label,
         peer_group=request.GET.get("peer", "")[:120],
+        prefer_period_ids=prefer,
     )

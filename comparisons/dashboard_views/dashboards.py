@@ -21,7 +21,7 @@ from .context import page_context, render_page
 from .pages.indicator import indicator_page
 from .pages.map import map_page
 from .pages.overview import overview_page, wanted_page
-from .pages.profile import profile_page, report_page
+from .pages.profile import PROFILE_SORTS, profile_page, report_page
 
 OVERVIEW_ROWS = 50  # municipalities on one page of the heatmap
 OVERVIEW_COLUMNS = 25  # indicators on one page of the heatmap
@@ -34,16 +34,18 @@ def dashboard_index(request: HttpRequest) -> HttpResponse:
 
 def municipality_profile(request: HttpRequest, network: str, code: str) -> HttpResponse:
     """Every indicator of one member, its trend, scores, composite position and neighbours."""
-    scope = scope_for(request, network)
+    scope = scope_for(request, network, municipality_code=code)
     theme = request.GET.get("theme", "")
     data = dashboard_data.profile_data(scope=scope, code=code, theme=theme)
-    built = profile_page(scope, data, query=request.GET, theme=theme)
-    return render_page(request, "profile", page_context(request, scope, "profile", built))
+    sort = request.GET.get("sort", "")
+    sort = sort if sort in PROFILE_SORTS else ""
+    built = profile_page(scope, data, query={**request.GET.dict(), "sort": sort}, theme=theme)
+    return render_page(request, "profile", page_context(request, scope, "profile", built, sort=sort))
 
 
 def municipality_report(request: HttpRequest, network: str, code: str) -> HttpResponse:
     """The printable report for a council meeting: the profile without controls, print-styled."""
-    scope = scope_for(request, network)
+    scope = scope_for(request, network, municipality_code=code)
     theme = request.GET.get("theme", "")
     data = dashboard_data.profile_data(scope=scope, code=code, theme=theme)
     built = report_page(scope, data, query=request.GET, theme=theme)

@@ -144,6 +144,8 @@ class Table:
     rows: list[Row] = field(default_factory=list)
     # Column keys a page can sort by (the overview's heatmap): header index -> sort key.
     sort_keys: dict[int, str] = field(default_factory=dict)
+    # On a phone the table becomes one card per row, each value labelled with its column.
+    cards: bool = False
 
     def add(self, cells: list[Cell], *, highlight: bool = False) -> None:
         self.rows.append(Row(cells=cells, highlight=highlight))
@@ -174,7 +176,8 @@ def table_html(table: Table, *, sortable: bool = False, sort: str = "", query_wi
     prefix = f"?{query_without_sort}&" if query_without_sort else "?"
     out = [
         '<div class="table-responsive">\n',
-        f'<table class="table table-sm table-hover dashboard-table" id="table-{escape(table.slug)}">\n',
+        f'<table class="table table-sm table-hover dashboard-table{" table-cards" if table.cards else ""}"'
+        f' id="table-{escape(table.slug)}">\n',
         f"  <caption>{escape(table.caption)}</caption>\n  <thead><tr>\n",
     ]
     for label, sort_key in table.header_cells:
@@ -188,6 +191,7 @@ def table_html(table: Table, *, sortable: bool = False, sort: str = "", query_wi
         else:
             out.append(f'    <th scope="col">{escape(label)}</th>\n')
     out.append("  </tr></thead>\n  <tbody>\n")
+    labels = [f' data-label="{escape(label)}"' if table.cards else "" for label in table.header]
     for row in table.rows:
         out.append('    <tr class="own-row">' if row.highlight else "    <tr>")
         for index, cell in enumerate(row.cells):
@@ -197,7 +201,8 @@ def table_html(table: Table, *, sortable: bool = False, sort: str = "", query_wi
                 badge = f' <span class="badge text-bg-warning">{yours}</span>' if row.highlight else ""
                 out.append(f'<th scope="row">{content}{badge}</th>')
             else:
-                out.append(f'<td class="num">{content}</td>' if cell.is_number else f"<td>{content}</td>")
+                label = labels[index] if index < len(labels) else ""
+                out.append(f'<td class="num"{label}>{content}</td>' if cell.is_number else f"<td{label}>{content}</td>")
         out.append("</tr>\n")
     out.append("  </tbody>\n</table>\n</div>\n")
     # Safe: every caption, label, cell text, link and sort key above went through escape();

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from ... import charts
 from ...dashboard_data import ProfileData
 from ...dashboard_selectors import DashboardScope
+from ...words import comparison_words, trend_words
 from ..tables import Cell, Table, band_text, band_words, change_text, number, number_style, url_maker
 from .shared import chart_entry, page_state, peer_group_label, period_label, separators
 
@@ -42,28 +43,44 @@ def _indicator_table(scope: DashboardScope, data: ProfileData, query: Mapping[st
             _("Change"),
             _("Median"),
             _("Score"),
+            _("Compared with peers"),
             _("Trend"),
         ],
+        sort_keys={0: "name", 6: "change", 8: "score"},
+        cards=True,
     )
     sparklines = []
     indicator_link = url_maker("comparisons:indicator", "indicator", network=scope.network.code)
     style, words = number_style(), band_words()
     link_query = "?" + urlencode(page_state(scope, query, m=municipality.code))
-    for row in data.rows:
+    for row in sorted_rows(data.rows, query.get("sort", "")):
         indicator = row.indicator
         past = data.history.get(indicator.pk, [])
         trend = "; ".join(f"{r.label}: {number(r.value, indicator.decimals, style)}" for r in past)
+        said = comparison_words(
+            value=row.value,
+            median=row.median,
+            mad=row.mad,
+            n=row.n,
+            polarity=indicator.polarity,
+            decimals=indicator.decimals,
+            unit=indicator.display_unit,
+            missing_reason=row.missing_reason,
+        )
+        direction = trend_words(values=[r.value for r in past], polarity=indicator.polarity)
+        in_words = " ".join(text for text in (said.text if said else "", direction) if text)
         table.add(
             [
                 Cell(raw=indicator.display_name, link=indicator_link(indicator.code) + link_query),
                 Cell(raw=row.value, decimals=indicator.decimals),
-                Cell(raw=indicator.unit),
+                Cell(raw=indicator.display_unit),
                 Cell(raw=row.rank, decimals=0),
                 Cell(raw=row.n, decimals=0),
                 Cell(raw=row.band or "", display=band_text(row.band, words)),
                 Cell(raw=row.change_abs, display=change_text(row.change_abs, row.improved)),
                 Cell(raw=row.median, decimals=indicator.decimals),
                 Cell(raw=row.score, decimals=0),
+                Cell(raw=in_words),
                 Cell(raw=trend),
             ]
         )
@@ -75,6 +92,31 @@ def _indicator_table(scope: DashboardScope, data: ProfileData, query: Mapping[st
             }
         )
     return table, sparklines
+
+
+PROFILE_SORTS = ("score", "change", "name")
+
+
+def sorted_rows(rows: list, sort: str) -> list:
+    """The profile's rows in the order asked for: ``score`` (best first), ``change`` (the most
+    improved first, by polarity), ``name``; otherwise the catalogue's order. Rows without the
+    figure sorted by come last."""
+    if sort == "score":
+        return sorted(rows, key=lambda r: (r.score is None, -(r.score or 0)))
+    if sort == "change":
+
+        def gain(row) -> tuple[bool, float]:
+            polarity = row.indicator.polarity
+            # Relative: the indicators' units differ; a change from 0 has none (then absolute).
+            change = row.change_rel if row.change_rel is not None else row.change_abs
+            if change is None or polarity == "neutral":
+                return True, 0.0
+            return False, -(change if polarity == "higher" else -change)
+
+        return sorted(rows, key=gain)
+    if sort == "name":
+        return sorted(rows, key=lambda r: r.indicator.display_name.casefold())
+    return list(rows)
 
 
 def composite_position(data: ProfileData) -> dict | None:
@@ -152,6 +194,7 @@ def profile_page(scope: DashboardScope, data: ProfileData, *, query: Mapping[str
         "themes": data.themes,
         "theme": theme,
         "composite_position": position,
+        "sort": query.get("sort", ""),
         "every_composite": data.composite,
         "neighbours": _neighbours(data),
         "report_url": reverse(

@@ -1,0 +1,89 @@
+"""The profile read by a council member: sentences, sorting, the period with the own figures,
+cards on a phone."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from comparisons.models import Result
+from indicators.models import Period, Round
+
+from .dashboard_fixtures import dashboard_data
+
+
+@pytest.fixture
+def data(world):
+    return dashboard_data(world)
+
+
+def profile(world, persona, **query):
+    url = reverse("comparisons:profile", kwargs={"network": "T", "code": world.a.code})
+    response = world.client(persona).get(url, query, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def row_names(html: str) -> list[str]:
+    body = html.split('id="table-indicators"', 1)[1].split("</tbody>", 1)[0]
+    return re.findall(r'<th scope="row"><a [^>]*>([^<]+)</a>', body)
+
+
+def test_every_row_says_its_comparison_in_words(world, data):
+    html = profile(world, "viewer_a", period="2024")
+    # 2024 SOC: A 30 against a median of 25 (six members): a sentence with both figures.
+    assert "30.0\u00a0per 1000 is" in html and "the peer median (25.0\u00a0per 1000)" in html
+    assert "Compared with peers" in html
+
+
+def test_the_rows_sort_by_score_and_by_change(world, data):
+    html = profile(world, "viewer_a", period="2024", sort="score")
+    scores = {
+        r.indicator.display_name: r.score
+        for r in Result.objects.filter(municipality=world.a, period__label="2024", peer_group="network").select_related(
+            "indicator"
+        )
+    }
+    names = row_names(html)
+    shown = [scores[name] for name in names if scores[name] is not None]
+    assert shown == sorted(shown, reverse=True)
+    assert 'aria-sort="ascending"' in html
+    # By change: SOC went 20 -> 30 (better, higher is better), COST 130 -> 110 (better, lower is
+    # better): the relative gains order them; the neutral SIZE comes last.
+    names = row_names(profile(world, "viewer_a", period="2024", sort="change"))
+    assert names[-1] == data.size.display_name
+    assert set(names[:2]) == {data.soc.display_name, data.cost.display_name}
+    assert names.index(data.soc.display_name) < names.index(data.cost.display_name)  # +50 % before -15 %
+
+
+def test_an_unknown_sort_is_ignored(world, data):
+    assert row_names(profile(world, "viewer_a", period="2024", sort="'; drop")) == row_names(
+        profile(world, "viewer_a", period="2024")
+    )
+
+
+def test_the_profile_opens_on_the_newest_period_with_the_own_figures(world, data):
+    # A newer round with results for others only: A has no figure in 2026 yet.
+    period = Period.objects.create(label="2026", kind="year", start="2026-01-01", end="2026-12-31")
+    Round.objects.create(network=world.network, period=period, status=Round.Status.PUBLISHED)
+    template = Result.objects.filter(municipality=world.b, period__label="2025", peer_group="network").first()
+    template.period, template.value = period, 1.0
+    template.save(force_insert=True)
+    a_empty = Result.objects.filter(municipality=world.a, period__label="2025", peer_group="network").first()
+    a_empty.period, a_empty.value = period, None
+    a_empty.save(force_insert=True)
+    from comparisons.models import RecomputeRun
+
+    RecomputeRun.objects.create(network=world.network, period=period, status=RecomputeRun.Status.DONE)
+    html = profile(world, "viewer_a")
+    assert '<option value="2025" selected' in html or 'value="2025" selected' in html
+    # Asked for explicitly, the newer period is shown.
+    assert 'value="2026" selected' in profile(world, "viewer_a", period="2026")
+
+
+def test_the_table_becomes_cards_on_a_phone(world, data):
+    html = profile(world, "viewer_a", period="2024")
+    assert 'class="table table-sm table-hover dashboard-table table-cards"' in html
+    assert 'data-label="Score"' in html
