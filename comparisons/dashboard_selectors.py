@@ -335,6 +335,7 @@ class RankedRow:
     median: float | None
     q1: float | None
     q3: float | None
+    mad: float | None
     change_abs: float | None
     improved: bool | None
     municipality: Municipality | None = None

@@ -87,3 +87,18 @@ def test_the_table_becomes_cards_on_a_phone(world, data):
     html = profile(world, "viewer_a", period="2024")
     assert 'class="table table-sm table-hover dashboard-table table-cards"' in html
     assert 'data-label="Score"' in html
+
+
+def test_the_indicator_page_says_the_own_figure_in_words(world, data):
+    url = reverse("comparisons:indicator", kwargs={"network": "T", "indicator": "SOC"})
+    html = world.client("viewer_a").get(url, {"period": "2024"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    # 2024 SOC: 30, 10, 50, 40, 20, 5: median 25, absolute deviations 5, 15, 25, 15, 5, 20: MAD 15;
+    # A's 30 is a third of a MAD above the median.
+    assert "30.0\u00a0per 1000 is broadly similar to the peer median (25.0\u00a0per 1000)." in html
+    html = (
+        world.client("viewer_a")
+        .get(url, {"period": "2024", "m": data.municipalities["d"].code}, HTTP_ACCEPT_LANGUAGE="en")
+        .content.decode()
+    )
+    # D's 50 is 25 above: 1.67 MAD, "better".
+    assert "50.0\u00a0per 1000 is better than the peer median (25.0\u00a0per 1000)." in html

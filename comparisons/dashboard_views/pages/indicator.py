@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from ... import charts
 from ...dashboard_data import IndicatorData
 from ...dashboard_selectors import DashboardScope
+from ...words import comparison_words
 from ..tables import Cell, Table, band_text, band_words, change_text, number, url_maker
 from .shared import chart_entry, period_label, separators
 
@@ -98,13 +99,23 @@ def summary_sentence(data: IndicatorData) -> str:
     item, own_row, first = data.indicator, data.own_row, data.rows[0]
     unit = f" {item.unit}" if item.unit else ""
     if own_row is not None and own_row.rank is not None:
-        return _("%(municipality)s is ranked %(rank)s of %(n)s; the median is %(median)s%(unit)s.") % {
+        ranked = _("%(municipality)s is ranked %(rank)s of %(n)s; the median is %(median)s%(unit)s.") % {
             "municipality": data.highlight.display_name if data.highlight else None,
             "rank": own_row.rank,
             "n": own_row.n,
             "median": number(first.median, item.decimals),
             "unit": unit,
         }
+        said = comparison_words(
+            value=own_row.value,
+            median=own_row.median,
+            mad=own_row.mad,
+            n=own_row.n,
+            polarity=item.polarity,
+            decimals=item.decimals,
+            unit=item.display_unit,
+        )
+        return f"{ranked} {said.text}" if said else ranked
     return ngettext(
         "%(n)s municipality is compared; the median is %(median)s%(unit)s.",
         "%(n)s municipalities are compared; the median is %(median)s%(unit)s.",
