@@ -33,6 +33,11 @@ urlpatterns = [
     path("coordination/<str:code>/rounds/new/", coordination.round_open, name="coordination_round_open"),
     path("coordination/<str:code>/rounds/<str:period>/", coordination.round_detail, name="coordination_round"),
     path(
+        "coordination/<str:code>/rounds/<str:period>/<slug:action>/confirm/",
+        coordination.round_action_confirm,
+        name="coordination_round_confirm",
+    ),
+    path(
         "coordination/<str:code>/rounds/<str:period>/<slug:action>/",
         coordination.round_action,
         name="coordination_round_action",

@@ -106,6 +106,10 @@ PAGES = {
         lambda w: {"code": "T", "period": coordination_objects(w)["round"].period.label},
         {"coordinator", "admin"},
     ),
+    "indicators:coordination_round_confirm": (
+        lambda w: {"code": "T", "period": coordination_objects(w)["round"].period.label, "action": "close"},
+        {"coordinator", "admin"},
+    ),
     # learning: good practice, plans and meetings of A in T
     "learning:practice_list": (None, ALL),
     "learning:practice_new": (None, {"staff_a", "staff_b"}),
