@@ -176,6 +176,8 @@ class MatrixRow:
     status: str
     overdue: bool
     warnings: list[ValueWarning] = field(default_factory=list)
+    # One state per item of the round, in `RoundReview.items` order: filled, warning, missing, empty.
+    cells: list[str] = field(default_factory=list)
 
     @property
     def unexplained(self) -> int:
@@ -184,15 +186,14 @@ class MatrixRow:
 
 @dataclass
 class ItemCompleteness:
-    """One data item across the round's members: how many gave a number, declared it missing,
-    have a warning on it, and how many have nothing yet; `cells` by municipality id."""
+    """One data item across the round's members: how many gave a number (`warned` of them with a
+    soft-check warning), declared it missing, and how many have nothing yet."""
 
     item: DataItem
     filled: int = 0
     missing: int = 0
     warned: int = 0
     empty: int = 0
-    cells: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -271,11 +272,11 @@ def round_review(*, round: Round, today: datetime.date | None = None) -> RoundRe
             summary = item_rows[item.pk]
             if value is None:
                 summary.empty += 1
-                summary.cells.append("empty")
+                row.cells.append("empty")
                 continue
             if value.is_missing:
                 summary.missing += 1
-                summary.cells.append("missing")
+                row.cells.append("missing")
                 continue
             found = check_value_soft(
                 item,
@@ -286,10 +287,10 @@ def round_review(*, round: Round, today: datetime.date | None = None) -> RoundRe
             summary.filled += 1
             if found:
                 summary.warned += 1
-                summary.cells.append("warning")
+                row.cells.append("warning")
                 row.warnings.append(ValueWarning(item=item, messages=found, explanation=value.explanation or ""))
             else:
-                summary.cells.append("filled")
+                row.cells.append("filled")
     return RoundReview(rows=rows, items=items, completeness=list(item_rows.values()))
 
 

@@ -349,6 +349,28 @@ def test_review_list_queries_do_not_grow_with_members(world, django_assert_max_n
     with django_assert_max_num_queries(11):
         html = client.get(url).content.decode()
     assert html.count("data-municipality=") == 2 + 5 + 30
+    assert html.count("data-grid-municipality=") == 2 + 5 + 30
     confirm = reverse("indicators:round_bulk_approve_confirm", kwargs={"round_pk": round_.pk})
     with django_assert_max_num_queries(11):
         assert client.get(confirm, {"all": "1"}).status_code == 200
+
+
+def test_completeness_by_item_and_member(world, unexplained, submitted):
+    ValueFactory(
+        submission=submitted, item=DataItem.objects.get(code="QUEUE"), number=None, is_missing=True, missing_reason="x"
+    )
+    html = _matrix(world, unexplained.round_id)
+
+    def counts(code: str) -> list[str]:
+        line = html.split(f'<tr data-item="{code}">')[1].split("</tr>")[0]
+        return re.findall(r'<td class="text-end[^"]*">(\d+)</td>', line)
+
+    # filled, declared missing, with a warning, not entered; 7 members
+    assert counts("DWELLINGS") == ["7", "0", "2", "0"]
+    assert counts("QUEUE") == ["0", "1", "0", "6"]
+    items = re.findall(r"<abbr title=\"[^\"]*\">(\w+)</abbr>", html.split('id="completeness-grid"')[1])
+    row_a = html.split(f'data-grid-municipality="{world.a.code}"')[1].split("</tr>")[0]
+    cells = dict(zip(items, re.findall(r'data-cell="(\w+)"', row_a), strict=True))
+    assert cells["DWELLINGS"] == "warning" and cells["QUEUE"] == "missing" and cells["AREA"] == "empty"
+    row_other = html.split('data-grid-municipality="LVX000000"')[1].split("</tr>")[0]
+    assert dict(zip(items, re.findall(r'data-cell="(\w+)"', row_other), strict=True))["DWELLINGS"] == "filled"
