@@ -252,7 +252,8 @@ def round_review(*, round: Round, today: datetime.date | None = None) -> RoundRe
     submitted or approved values of this round.
     """
     rows = round_completion(round=round, today=today)
-    items = round_items(round=round)
+    # Official figures are not the municipalities' to enter: neither missing nor warned about here.
+    items = [item for item in round_items(round=round) if item.source == DataItem.Source.ENTERED]
     by_submission: dict[int, dict[int, Value]] = defaultdict(dict)
     distribution: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
     counted = (Submission.Status.SUBMITTED, Submission.Status.APPROVED)

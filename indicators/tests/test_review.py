@@ -372,5 +372,6 @@ def test_completeness_by_item_and_member(world, unexplained, submitted):
     row_a = html.split(f'data-grid-municipality="{world.a.code}"')[1].split("</tr>")[0]
     cells = dict(zip(items, re.findall(r'data-cell="(\w+)"', row_a), strict=True))
     assert cells["DWELLINGS"] == "warning" and cells["QUEUE"] == "missing" and cells["AREA"] == "empty"
+    assert "POPULATION" not in cells  # official: not the municipalities' to enter
     row_other = html.split('data-grid-municipality="LVX000000"')[1].split("</tr>")[0]
     assert dict(zip(items, re.findall(r'data-cell="(\w+)"', row_other), strict=True))["DWELLINGS"] == "filled"
