@@ -258,6 +258,59 @@ class BulkApproveForm(forms.Form):
         self.fields["submissions"].label = _("Submissions to approve")
 
 
+class ReviewFilterForm(forms.Form):
+    """The review list's filters, read from the query string (GET: they work without JavaScript).
+
+    A value that is not one of the choices is dropped, not an error: `active` keeps the valid
+    filters and `ignored` names the fields that were dropped, so the page can say so.
+    """
+
+    NOT_STARTED = "none"
+
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[
+            ("", _("any status")),
+            (NOT_STARTED, _("not started")),
+            ("draft", _("draft")),
+            ("returned", _("returned")),
+            ("submitted", _("submitted")),
+            ("approved", _("approved")),
+        ],
+    )
+    overdue = forms.BooleanField(label=_("only overdue"), required=False)
+    unexplained = forms.BooleanField(label=_("only with unexplained warnings"), required=False)
+
+    def __init__(self, data, *args, **kwargs) -> None:
+        # Only the filters' own keys: the bulk form's checkboxes share the query string.
+        super().__init__({key: data[key] for key in data if key in self.base_fields}, *args, **kwargs)
+        self.is_valid()
+
+    @property
+    def active(self) -> dict:
+        return {name: value for name, value in self.cleaned_data.items() if value}
+
+    @property
+    def ignored(self) -> list[str]:
+        return [str(self.fields[name].label) for name in self.errors if name in self.fields]
+
+    def apply(self, rows: list) -> list:
+        """The rows (`selectors.MatrixRow`) that pass the valid filters."""
+        active = self.active
+        if "status" in active:
+            rows = [row for row in rows if row.status == active["status"]]
+        if active.get("overdue"):
+            rows = [row for row in rows if row.overdue]
+        if active.get("unexplained"):
+            rows = [row for row in rows if row.unexplained]
+        return rows
+
+    def query(self) -> list[tuple[str, str]]:
+        """The valid filters as (name, value) pairs, for hidden fields and links."""
+        return [(name, "1" if value is True else value) for name, value in self.active.items()]
+
+
 # --- the coordinator's rounds and indicator set ------------------------------------------------
 
 

@@ -10,6 +10,11 @@ urlpatterns = [
     path("rounds/mine/", submissions.my_rounds, name="my_rounds"),
     path("rounds/<id:round_pk>/municipalities/<str:code>/", submissions.submission_form, name="submission_form"),
     path("rounds/<id:round_pk>/review/", review.round_matrix, name="round_matrix"),
+    path(
+        "rounds/<id:round_pk>/review/approve/confirm/",
+        review.round_bulk_approve_confirm,
+        name="round_bulk_approve_confirm",
+    ),
     path("rounds/<id:round_pk>/review/approve/", review.round_bulk_approve, name="round_bulk_approve"),
     path("submissions/<id:pk>/review/", review.submission_review, name="submission_review"),
     path("submissions/<id:pk>/items/<id:item_pk>/queries/", submissions.value_query_post, name="value_query_post"),
@@ -27,6 +32,11 @@ urlpatterns = [
     ),
     path("coordination/<str:code>/rounds/new/", coordination.round_open, name="coordination_round_open"),
     path("coordination/<str:code>/rounds/<str:period>/", coordination.round_detail, name="coordination_round"),
+    path(
+        "coordination/<str:code>/rounds/<str:period>/<slug:action>/confirm/",
+        coordination.round_action_confirm,
+        name="coordination_round_confirm",
+    ),
     path(
         "coordination/<str:code>/rounds/<str:period>/<slug:action>/",
         coordination.round_action,

@@ -231,7 +231,11 @@ def test_bulk_approve_approves_only_submitted(world, stale):
     submitted = list(Submission.objects.filter(round=round_, status=Submission.Status.SUBMITTED))
     client = english(world.client("coordinator"))
     url = reverse("indicators:round_bulk_approve", kwargs={"round_pk": round_.pk})
-    response = client.post(url, {"submissions": [s.pk for s in submitted[:3]]}, follow=True)
+    # Not confirmed: sent to the confirmation page with the choice, nothing approved.
+    response = client.post(url, {"submissions": [s.pk for s in submitted[:3]]})
+    assert response.status_code == 302 and "/approve/confirm/" in response["Location"]
+    assert not Submission.objects.filter(round=round_, status=Submission.Status.APPROVED).exists()
+    response = client.post(url, {"submissions": [s.pk for s in submitted[:3]], "confirmed": "1"}, follow=True)
     assert "3 submissions approved." in response.content.decode()
     assert Submission.objects.filter(round=round_, status=Submission.Status.APPROVED).count() == 3
     draft.refresh_from_db()
@@ -240,7 +244,7 @@ def test_bulk_approve_approves_only_submitted(world, stale):
     # A draft cannot be slipped into the bulk approval.
     assert submissions_bulk_approve(round=round_, user=world.users["coordinator"], submission_ids=[draft.pk]) == 0
     # Staff cannot bulk approve.
-    assert world.client("staff_a").post(url, {"submissions": [submitted[4].pk]}).status_code == 403
+    assert world.client("staff_a").post(url, {"submissions": [submitted[4].pk], "confirmed": "1"}).status_code == 403
     submitted[4].refresh_from_db()
     assert submitted[4].status == Submission.Status.SUBMITTED
 

@@ -9,6 +9,8 @@ object is a 404 and another network is a 403.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -16,15 +18,16 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from networks import permissions
 from networks.models import Network
 from networks.views_coordination import network_for_coordinator
 
+from .. import selectors
 from ..forms import DeadlineForm, IndicatorForm, IndicatorSetForm, RoundOpenForm, UnpublishForm
-from ..models import Indicator, Round
+from ..models import Indicator, Round, Submission
 from ..services import catalogue
 from ..services import rounds as round_services
 
@@ -118,6 +121,94 @@ ROUND_ACTIONS = {
     "reopen": (round_services.round_reopen, gettext_lazy("The round is open again.")),
     "publish": (round_services.round_publish, gettext_lazy("The results are published.")),
 }
+# The actions that are confirmed on a page that says how complete the round is, and the round
+# status each one starts from (with the services' own word when the round is not there).
+CONFIRMED_ACTIONS = {
+    "close": (Round.Status.OPEN, gettext_lazy("Only an open round can be closed.")),
+    "publish": (Round.Status.CLOSED, gettext_lazy("Only a closed round can be published; close it first.")),
+}
+
+
+def round_state_sentences(rows: list[selectors.MatrixRow]) -> list[str]:
+    """How far the members are, in sentences such as "2 of 42 members are still in draft." (only
+    the statuses that some member has, approved last)."""
+    total = len(rows)
+    count = Counter(row.status for row in rows)
+    sentences = []
+    if count["none"]:
+        sentences.append(
+            ngettext(
+                "%(count)d of %(total)d members has not started.",
+                "%(count)d of %(total)d members have not started.",
+                count["none"],
+            )
+            % {"count": count["none"], "total": total}
+        )
+    if count[Submission.Status.DRAFT]:
+        sentences.append(
+            ngettext(
+                "%(count)d of %(total)d members is still in draft.",
+                "%(count)d of %(total)d members are still in draft.",
+                count[Submission.Status.DRAFT],
+            )
+            % {"count": count[Submission.Status.DRAFT], "total": total}
+        )
+    if count[Submission.Status.RETURNED]:
+        sentences.append(
+            ngettext(
+                "%(count)d of %(total)d members has not sent its returned submission again.",
+                "%(count)d of %(total)d members have not sent their returned submissions again.",
+                count[Submission.Status.RETURNED],
+            )
+            % {"count": count[Submission.Status.RETURNED], "total": total}
+        )
+    if count[Submission.Status.SUBMITTED]:
+        sentences.append(
+            ngettext(
+                "%(count)d submitted but not reviewed.",
+                "%(count)d submitted but not reviewed.",
+                count[Submission.Status.SUBMITTED],
+            )
+            % {"count": count[Submission.Status.SUBMITTED]}
+        )
+    sentences.append(
+        ngettext(
+            "%(count)d of %(total)d members approved.",
+            "%(count)d of %(total)d members approved.",
+            count[Submission.Status.APPROVED],
+        )
+        % {"count": count[Submission.Status.APPROVED], "total": total}
+    )
+    return sentences
+
+
+@login_required
+def round_action_confirm(request: HttpRequest, code: str, period: str, action: str) -> HttpResponse:
+    """Before closing or publishing: how many members are still in draft, submitted but not
+    reviewed, approved; the button posts to `round_action` with the confirmation."""
+    network = network_for_coordinator(request, code)
+    round_ = _round_of(network, period)
+    if action not in CONFIRMED_ACTIONS:
+        raise Http404
+    start, refusal = CONFIRMED_ACTIONS[action]
+    if round_.status != start:
+        messages.error(request, str(refusal))
+        return redirect("indicators:coordination_round", code=network.code, period=round_.period.label)
+    rows = selectors.round_completion(round=round_)
+    complete = bool(rows) and all(row.status == Submission.Status.APPROVED for row in rows)
+    if action == "close":
+        question = _("Close the round?") if complete else _("Close anyway?")
+    else:
+        question = _("Publish the results?") if complete else _("Publish anyway?")
+    context = {
+        "network": network,
+        "round": round_,
+        "action": action,
+        "sentences": round_state_sentences(rows),
+        "complete": complete,
+        "question": question,
+    }
+    return render(request, "indicators/coordination/round_confirm.html", context)
 
 
 @login_required
@@ -125,6 +216,10 @@ ROUND_ACTIONS = {
 def round_action(request: HttpRequest, code: str, period: str, action: str) -> HttpResponse:
     network = network_for_coordinator(request, code)
     round_ = _round_of(network, period)
+    if action in CONFIRMED_ACTIONS and not request.POST.get("confirmed"):
+        # Closing and publishing are confirmed on the page that says how complete the round is:
+        # an unconfirmed post (an old page, a hand-made request) is sent there, and nothing changes.
+        return redirect("indicators:coordination_round_confirm", code=network.code, period=period, action=action)
     try:
         if action == "deadline":
             form = DeadlineForm(request.POST)

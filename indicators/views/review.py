@@ -1,6 +1,9 @@
-"""The coordinator's pages: a round's completion matrix, bulk approval, the review of one submission."""
+"""The coordinator's pages: a round's review list (counts, filters, warnings), bulk approval with
+its confirmation, the review of one submission."""
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,7 +17,7 @@ from django.views.decorators.http import require_POST
 from networks import permissions
 
 from .. import selectors
-from ..forms import BulkApproveForm, DecisionForm, ValueQueryForm
+from ..forms import BulkApproveForm, DecisionForm, ReviewFilterForm, ValueQueryForm
 from ..models import Round, Submission
 from ..services.submissions import (
     WorkflowError,
@@ -38,21 +41,55 @@ def _reviewable_round(request: HttpRequest, pk: int) -> Round:
 @login_required
 def round_matrix(request: HttpRequest, round_pk: int) -> HttpResponse:
     round_ = _reviewable_round(request, round_pk)
-    rows = selectors.round_completion(round=round_)
-    submitted = Submission.objects.filter(round=round_, status=Submission.Status.SUBMITTED)
+    review = selectors.round_review(round=round_)
+    filters = ReviewFilterForm(request.GET)
+    rows = filters.apply(review.rows)
     context = {
         "round": round_,
+        "review": review,
         "rows": rows,
-        "bulk_form": BulkApproveForm(queryset=submitted),
+        "filters": filters,
+        "status_counts": [
+            (status, label, review.count(status)) for status, label in filters.fields["status"].choices if status
+        ],
         "submitted_count": sum(1 for row in rows if row.status == Submission.Status.SUBMITTED),
     }
     return render(request, "indicators/round_matrix.html", context)
+
+
+@login_required
+def round_bulk_approve_confirm(request: HttpRequest, round_pk: int) -> HttpResponse:
+    """The step between choosing and approving: the chosen submissions, those with unexplained
+    warnings first, and one button that approves exactly these. Nothing changes here."""
+    round_ = _reviewable_round(request, round_pk)
+    review = selectors.round_review(round=round_)
+    filters = ReviewFilterForm(request.GET)
+    submitted = [row for row in filters.apply(review.rows) if row.status == Submission.Status.SUBMITTED]
+    if request.GET.get("all"):
+        chosen = submitted
+    else:
+        form = BulkApproveForm(
+            request.GET, queryset=Submission.objects.filter(round=round_, status=Submission.Status.SUBMITTED)
+        )
+        ids = {s.pk for s in form.cleaned_data["submissions"]} if form.is_valid() else set()
+        chosen = [row for row in review.rows if row.submission and row.submission.pk in ids]
+    context = {
+        "round": round_,
+        "chosen": chosen,
+        "warned": [row for row in chosen if row.unexplained],
+    }
+    return render(request, "indicators/round_bulk_approve_confirm.html", context)
 
 
 @require_POST
 @login_required
 def round_bulk_approve(request: HttpRequest, round_pk: int) -> HttpResponse:
     round_ = _reviewable_round(request, round_pk)
+    if not request.POST.get("confirmed"):
+        # Approving is always confirmed on the page that lists the warnings: an unconfirmed post
+        # (an old page, a hand-made request) is sent there with its choice, and nothing changes.
+        query = urlencode([("submissions", pk) for pk in request.POST.getlist("submissions")])
+        return redirect(f"{reverse('indicators:round_bulk_approve_confirm', args=[round_.pk])}?{query}")
     form = BulkApproveForm(
         request.POST, queryset=Submission.objects.filter(round=round_, status=Submission.Status.SUBMITTED)
     )

@@ -125,7 +125,7 @@ def test_round_open_close_publish_and_public_visibility(world, django_capture_on
 
     def act(action: str, data: dict | None = None):
         url = reverse("indicators:coordination_round_action", kwargs={"code": "T", "period": "2025", "action": action})
-        return client.post(url, data or {})
+        return client.post(url, {"confirmed": "1", **(data or {})})
 
     later = (timezone.localdate() + datetime.timedelta(days=60)).isoformat()
     assert act("deadline", {"deadline": later}).status_code == 302
@@ -352,6 +352,7 @@ COORDINATOR_PAGES = [
     ("indicators:coordination_round_open", lambda o: {}, "post"),
     ("indicators:coordination_round", lambda o: {"period": "2022"}, "get"),
     ("indicators:coordination_round_action", lambda o: {"period": "2022", "action": "publish"}, "post"),
+    ("indicators:coordination_round_confirm", lambda o: {"period": "2022", "action": "publish"}, "get"),
 ]
 
 
@@ -437,12 +438,12 @@ def test_the_public_sees_the_results_only_after_publication(world, django_captur
         return reverse("indicators:coordination_round_action", kwargs={"code": "T", "period": "2025", "action": name})
 
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(action("close"))
+        client.post(action("close"), {"confirmed": "1"})
     dashboard = reverse("comparisons:overview", kwargs={"network": "T"})
     anonymous = world.client("anonymous")
     assert "777" not in anonymous.get(dashboard, {"period": "2025"}).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(action("publish"))
+        client.post(action("publish"), {"confirmed": "1"})
     assert Round.objects.get(network=world.network, period__label="2025").status == Round.Status.PUBLISHED
     assert "777" in anonymous.get(dashboard, {"period": "2025"}).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
@@ -457,7 +458,107 @@ def test_a_mail_failure_does_not_undo_the_publication(world, django_capture_on_c
         mock.patch("learning.services.network_digest_send", side_effect=OSError("mail server down")),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        response = world.client("coordinator").post(url)
+        response = world.client("coordinator").post(url, {"confirmed": "1"})
     assert response.status_code == 302
     round_.refresh_from_db()
     assert round_.status == Round.Status.PUBLISHED
+
+
+# --- closing and publishing are confirmed with the round's counts --------------------------------
+
+
+def _confirm_url(action: str, period: str = "2025") -> str:
+    return reverse("indicators:coordination_round_confirm", kwargs={"code": "T", "period": period, "action": action})
+
+
+@pytest.fixture
+def half_done_round(world):
+    """T's 2025 round, open: A in draft, B submitted, C (a member too) approved, D not started."""
+    from indicators.models import Submission
+    from indicators.tests.factories import SubmissionFactory
+    from networks.tests.factories import MembershipFactory, MunicipalityFactory
+
+    round_ = RoundFactory(network=world.network, period=PeriodFactory(label="2025"))
+    MembershipFactory(network=world.network, municipality=world.c)
+    MembershipFactory(network=world.network, municipality=MunicipalityFactory(code="LVD000004", name="Dobeles novads"))
+    SubmissionFactory(round=round_, municipality=world.a, status=Submission.Status.DRAFT)
+    SubmissionFactory(round=round_, municipality=world.b, status=Submission.Status.SUBMITTED)
+    SubmissionFactory(round=round_, municipality=world.c, status=Submission.Status.APPROVED)
+    return round_
+
+
+def test_closing_and_publishing_are_confirmed_with_counts(world, half_done_round):
+    client = world.client("coordinator")
+    close = reverse("indicators:coordination_round_action", kwargs={"code": "T", "period": "2025", "action": "close"})
+    # The round page leads to the confirmation, not straight to the action.
+    page = client.get(reverse("indicators:coordination_round", kwargs={"code": "T", "period": "2025"}))
+    assert _confirm_url("close") in page.content.decode()
+    # An unconfirmed post changes nothing and is sent to the confirmation.
+    response = client.post(close)
+    assert response.status_code == 302 and response["Location"] == _confirm_url("close")
+    half_done_round.refresh_from_db()
+    assert half_done_round.status == Round.Status.OPEN
+
+    english = client.get(_confirm_url("close"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    for sentence in (
+        "Close anyway?",
+        "1 of 4 members has not started.",
+        "1 of 4 members is still in draft.",
+        "1 submitted but not reviewed.",
+        "1 of 4 members approved.",
+    ):
+        assert sentence in english, sentence
+    latvian = client.get(_confirm_url("close")).content.decode()
+    assert "Slēgt tik un tā?" in latvian
+    assert "1 pašvaldībai no 4 iesniegums vēl ir melnrakstā." in latvian
+    assert half_done_round.status == Round.Status.OPEN
+
+    # Publishing an open round: not offered.
+    response = client.get(_confirm_url("publish"), HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    assert "Only a closed round can be published; close it first." in response.content.decode()
+    assert client.get(_confirm_url("reopen")).status_code == 404
+
+    assert client.post(close, {"confirmed": "1"}).status_code == 302
+    half_done_round.refresh_from_db()
+    assert half_done_round.status == Round.Status.CLOSED
+    publish = reverse(
+        "indicators:coordination_round_action", kwargs={"code": "T", "period": "2025", "action": "publish"}
+    )
+    assert client.post(publish)["Location"] == _confirm_url("publish")
+    half_done_round.refresh_from_db()
+    assert half_done_round.status == Round.Status.CLOSED
+    english = client.get(_confirm_url("publish"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Publish anyway?" in english and "1 of 4 members is still in draft." in english
+    client.post(publish, {"confirmed": "1"})
+    half_done_round.refresh_from_db()
+    assert half_done_round.status == Round.Status.PUBLISHED
+
+
+@pytest.mark.parametrize(
+    ("drafts", "approved", "expected"),
+    [
+        (1, 2, ["1 pašvaldībai no 3 iesniegums vēl ir melnrakstā.", "Apstiprināti 2 no 3 pašvaldību iesniegumiem."]),
+        (2, 1, ["2 pašvaldībām no 3 iesniegums vēl ir melnrakstā.", "Apstiprināts 1 no 3 pašvaldību iesniegumiem."]),
+        (
+            11,
+            0,
+            ["11 pašvaldībām no 11 iesniegums vēl ir melnrakstā.", "Apstiprināti 0 no 11 pašvaldību iesniegumiem."],
+        ),
+        (
+            21,
+            0,
+            ["21 pašvaldībai no 21 iesniegums vēl ir melnrakstā.", "Apstiprināti 0 no 21 pašvaldību iesniegumiem."],
+        ),
+        (0, 2, ["Apstiprināti 2 no 2 pašvaldību iesniegumiem."]),
+    ],
+)
+def test_round_counts_use_latvian_plural_forms(world, drafts, approved, expected):
+    from django.utils import translation
+
+    from indicators.selectors import MatrixRow
+    from indicators.views.coordination import round_state_sentences
+
+    rows = [MatrixRow(municipality=world.a, submission=None, status="draft", overdue=False)] * drafts
+    rows += [MatrixRow(municipality=world.a, submission=None, status="approved", overdue=False)] * approved
+    with translation.override("lv"):
+        assert round_state_sentences(rows) == expected

@@ -55,6 +55,10 @@ PAGES = {
         {"staff_a", "coordinator", "admin"},
     ),
     "indicators:round_matrix": (lambda w: {"round_pk": page_objects(w)["round"].pk}, {"coordinator", "admin"}),
+    "indicators:round_bulk_approve_confirm": (
+        lambda w: {"round_pk": page_objects(w)["round"].pk},
+        {"coordinator", "admin"},
+    ),
     "indicators:submission_review": (lambda w: {"pk": page_objects(w)["submission"].pk}, {"coordinator", "admin"}),
     # indicators: the Excel round trip (A's own staff) and the round's values export (members: approved only)
     "indicators:excel_template": (lambda w: {"round_pk": page_objects(w)["round"].pk, "code": w.a.code}, {"staff_a"}),
@@ -100,6 +104,10 @@ PAGES = {
     "indicators:coordination_round_open": (lambda w: {"code": "T"}, {"coordinator", "admin"}),
     "indicators:coordination_round": (
         lambda w: {"code": "T", "period": coordination_objects(w)["round"].period.label},
+        {"coordinator", "admin"},
+    ),
+    "indicators:coordination_round_confirm": (
+        lambda w: {"code": "T", "period": coordination_objects(w)["round"].period.label, "action": "close"},
         {"coordinator", "admin"},
     ),
     # learning: good practice, plans and meetings of A in T
@@ -167,6 +175,10 @@ QUERY_LIMITS = {
     # submission, round items, values, last period's round and values, the network's distribution,
     # threads, value history, events
     "indicators:submission_review": 12,
+    # round, members, submissions, municipalities without one, round items (2), the round's values,
+    # last period's values: the review list and the bulk confirmation, whatever the number of members
+    "indicators:round_matrix": 11,
+    "indicators:round_bulk_approve_confirm": 11,
     # network, rounds, memberships, the add-member form's municipalities, indicator set, invitations
     "networks:coordination_network": 9,
     # the plan, its actions, the target form's indicators, and progress: members, rounds, targets with values

@@ -1,8 +1,10 @@
 """A reporting round from the first value to the public results, in a real browser, in both languages.
 
 demo-staff fills Aizkraukle's 2025 T3 form; an outlier is refused until explained; the coordinator
-returns the submission with a message; staff fixes it and submits again; the coordinator approves,
-closes and publishes the round; an anonymous visitor then sees the 2025 results.
+returns the submission with a message; staff fixes it and submits again; the coordinator filters the
+review list, approves every submitted submission after a confirmation that lists the unexplained
+warnings, closes and publishes the round after pages that say how many members are still in draft;
+an anonymous visitor then sees the 2025 results.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from playwright.sync_api import expect
 
 from .conftest import log_in
@@ -27,6 +29,13 @@ OUTLIER_ITEM = "DWELLINGS_MUNICIPAL"
 def _(language: str, text: str) -> str:
     with translation.override(language):
         return gettext(text)
+
+
+def _home_name(language: str) -> str:
+    from networks.models import Municipality
+
+    with translation.override(language):
+        return Municipality.objects.get(code=HOME).display_name
 
 
 def typed(number: str, language: str) -> str:
@@ -61,7 +70,9 @@ def demo_round(demo):
 
 @pytest.mark.parametrize("language", ["lv", "en"])
 def test_a_round_from_the_staff_form_to_the_published_results(demo_round, new_page, live_server, language):
+    from indicators import selectors
     from indicators.models import Round, Submission
+    from indicators.views.coordination import round_state_sentences
 
     round_, entries, outlier = demo_round
     form_url = live_server.url + reverse("indicators:submission_form", kwargs={"round_pk": round_.pk, "code": HOME})
@@ -129,18 +140,90 @@ def test_a_round_from_the_staff_form_to_the_published_results(demo_round, new_pa
     stored = submission.values.get(item=outlier)
     assert stored.number == Decimal(entries[outlier][0]) and stored.explanation == ""
 
-    # Coordinator approves, closes and publishes the round on the coordination pages.
-    coordinator.goto(review_url)
-    coordinator.get_by_label(_(language, "Approve")).check()
-    coordinator.get_by_role("button", name=_(language, "Record the decision")).click()
-    coordinator.wait_for_load_state()
-    expect(coordinator.get_by_text(_(language, "Approved."), exact=True)).to_be_visible()
-    coordinator.goto(
-        live_server.url + reverse("indicators:coordination_round", kwargs={"code": "T3", "period": "2025"})
+    # Another member's figures came in by import, submitted with an outlier nobody explained.
+    other = (
+        Submission.objects.filter(round=round_, status=Submission.Status.SUBMITTED)
+        .exclude(municipality__code=HOME)
+        .select_related("municipality")
+        .order_by("municipality__name")
+        .first()
     )
+    other.values.filter(item=outlier).update(number=Decimal(entries[outlier][0]) * 100, explanation="")
+    with translation.override(language):
+        other_name = other.municipality.display_name
+
+    # Coordinator: from the round's page to the review list, filtered to the unexplained warnings.
+    round_page = live_server.url + reverse("indicators:coordination_round", kwargs={"code": "T3", "period": "2025"})
+    coordinator.goto(round_page)
+    coordinator.get_by_role("link", name=_(language, "Review the submissions")).click()
+    coordinator.wait_for_load_state()
+    expect(coordinator.locator("#status-counts")).to_be_visible()
+    coordinator.check("#filter-unexplained")
+    coordinator.get_by_role("button", name=_(language, "Filter"), exact=True).click()
+    coordinator.wait_for_load_state()
+    assert "unexplained=1" in coordinator.url
+    warned_row = coordinator.locator(f"tr[data-municipality='{other.municipality.code}']")
+    expect(warned_row).to_contain_text(_(language, "no explanation"))
+    expect(coordinator.locator(f"tr[data-municipality='{HOME}']")).to_have_count(0)
+
+    # Every submitted submission, chosen with the select-all checkbox (ticks the rows).
+    coordinator.select_option("select[name=status]", "submitted")
+    coordinator.uncheck("#filter-unexplained")
+    coordinator.get_by_role("button", name=_(language, "Filter"), exact=True).click()
+    coordinator.wait_for_load_state()
+    waiting = Submission.objects.filter(round=round_, status=Submission.Status.SUBMITTED).count()
+    rows = coordinator.locator("input[name=submissions]")
+    expect(rows).to_have_count(waiting)
+    coordinator.check("#select-all")
+    for index in range(waiting):
+        expect(rows.nth(index)).to_be_checked()
+    coordinator.get_by_role("button", name=_(language, "Approve the selected submissions")).click()
+    coordinator.wait_for_load_state()
+
+    # The confirmation lists the unexplained warnings; nothing is approved yet.
+    alert = coordinator.locator("#unexplained-warnings")
+    expect(alert).to_contain_text(other_name)
+    expect(alert).to_contain_text(outlier_name)
+    expect(alert).not_to_contain_text(_home_name(language))
+    assert not Submission.objects.filter(round=round_, status=Submission.Status.APPROVED, pk=other.pk).exists()
+    with translation.override(language):
+        confirm = ngettext(
+            "Confirm: approve %(counter)s submission", "Confirm: approve %(counter)s submissions", waiting
+        )
+    coordinator.get_by_role("button", name=confirm % {"counter": waiting}).click()
+    coordinator.wait_for_load_state()
+    with translation.override(language):
+        approved = ngettext("%(count)d submission approved.", "%(count)d submissions approved.", waiting)
+    expect(coordinator.get_by_text(approved % {"count": waiting})).to_be_visible()
+    assert Submission.objects.get(pk=submission.pk).status == Submission.Status.APPROVED
+    assert Submission.objects.get(pk=other.pk).status == Submission.Status.APPROVED
+
+    # Close and publish, each confirmed on a page that says how complete the round is.
+    coordinator.goto(round_page)
+    coordinator.get_by_role("link", name=_(language, "Close the round")).click()
+    coordinator.wait_for_load_state()
+    with translation.override(language):
+        state = round_state_sentences(selectors.round_completion(round=round_))
+    for sentence in state:
+        expect(coordinator.locator("#round-state")).to_contain_text(sentence)
+    assert Round.objects.get(pk=round_.pk).status == Round.Status.OPEN
     coordinator.get_by_role("button", name=_(language, "Close the round")).click()
     coordinator.wait_for_load_state()
     expect(coordinator.get_by_text(_(language, "The round is closed."))).to_be_visible()
+    coordinator.get_by_role("link", name=_(language, "Publish the results")).click()
+    coordinator.wait_for_load_state()
+    still_draft = Submission.objects.filter(round=round_, status=Submission.Status.DRAFT).count()
+    assert still_draft, "the demo keeps late members in draft"
+    with translation.override(language):
+        members = len(selectors.round_completion(round=round_))
+        in_draft = ngettext(
+            "%(count)d of %(total)d members is still in draft.",
+            "%(count)d of %(total)d members are still in draft.",
+            still_draft,
+        ) % {"count": still_draft, "total": members}
+    expect(coordinator.locator("h1")).to_have_text(_(language, "Publish anyway?"))
+    expect(coordinator.locator("#round-state")).to_contain_text(in_draft)
+    assert Round.objects.get(pk=round_.pk).status == Round.Status.CLOSED
     coordinator.get_by_role("button", name=_(language, "Publish the results")).click()
     coordinator.wait_for_load_state()
     expect(coordinator.get_by_text(_(language, "The results are published."))).to_be_visible()
