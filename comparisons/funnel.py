@@ -161,8 +161,9 @@ def funnel_curves(
 ) -> pd.DataFrame:
     """The funnel's limits over a range of denominators, for drawing the curves.
 
-    Denominators from ``low`` to ``high`` (a geometric sequence: the funnel bends most at small
-    denominators; for a proportion whole numbers, without repeats). Columns ``denominator``,
+    Denominators from about ``low`` to about ``high`` (a geometric sequence — the funnel bends
+    most at small denominators — rounded to two significant figures, without repeats; for a
+    proportion whole numbers). Columns ``denominator``,
     ``lower_95``, ``upper_95``, ``lower_998``, ``upper_998``, in the indicator's unit (times
     ``multiplier``). Empty when the range has no positive denominator.
     """
@@ -171,6 +172,9 @@ def funnel_curves(
         return pd.DataFrame(columns=["denominator", *_limit_columns()])
     low = low if low > 0 else min(1.0, high)
     denominators = np.geomspace(low, high, num=max(points, 2)) if high > low else np.array([high])
+    # A drawing grid: two significant figures (steps of 1-10 %) are smooth on screen and keep
+    # the page's JSON short; the limits are exact at each grid point.
+    denominators = np.unique([float(f"{d:.2g}") for d in denominators])
     if kind == BINOMIAL:
         denominators = np.unique(np.maximum(np.round(denominators), 1))
     frame = pd.DataFrame({"denominator": denominators})
