@@ -114,7 +114,10 @@ def funnel_plot(
     logarithmic = bool(denominators) and max(denominators) > LOG_RANGE * min(denominators)
     xaxis = {"title": {"text": labels["x"]}, "type": "log" if logarithmic else "linear"}
     figure = _figure(*data, xaxis=xaxis, yaxis={"title": {"text": labels["y"]}, "rangemode": "tozero"})
-    figure = _layout(figure, title=title, separators=separators, height=420)
+    figure = _layout(figure, title=title, separators=separators, height=480)
+    # Below the x axis's title, not over it (the shared layout's legend sits where a title goes).
+    figure["layout"]["legend"]["y"] = -0.25
+    figure["layout"]["margin"]["b"] = 90
     for axis in ("xaxis", "yaxis"):  # axis titles are names from the catalogue: shown, not read as markup
         figure["layout"][axis]["title"]["text"] = _escaped(figure["layout"][axis]["title"]["text"])
     return figure
