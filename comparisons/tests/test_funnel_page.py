@@ -9,15 +9,20 @@ A's count there is 777 (a marker only members may see).
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
+from django.utils import timezone
 
 from comparisons import dashboard_selectors, funnel
 from comparisons.runs import recompute_request, recompute_run_execute
-from indicators.models import DataItem, Indicator, Period, Submission
-from networks.models import Role
+from conftest import PERSONAS
+from indicators.models import DataItem, Indicator, Period, Round, Submission
+from networks import permissions
+from networks.models import Membership, Network, Role
 from networks.tests.factories import RoleFactory, UserFactory
 
 from .dashboard_fixtures import dashboard_data
@@ -180,3 +185,38 @@ def test_values_no_longer_approved_leave_the_funnel_even_before_a_recompute(worl
     recompute_run_execute(run_id=run.pk)
     html = html_of(world.client("anonymous").get(indicator_url(), {"period": "2024"}))
     assert data.municipalities["d"].display_name not in funnel_points(chart_figures(html)["chart-funnel"])
+
+
+@pytest.mark.parametrize("policy", [Network.Policy.PUBLIC, Network.Policy.MEMBERS])
+@pytest.mark.parametrize("status", [Round.Status.CLOSED, Round.Status.PUBLISHED])
+@pytest.mark.parametrize("persona", [*PERSONAS, "admin"])
+def test_counts_are_read_exactly_for_whoever_may_see_the_rounds_results(world, data, persona, status, policy):
+    """The rule of the round's results (`results_visibility`), persona by persona: a scope built
+    for an administrator, read for each persona."""
+    Network.objects.update(policy=policy)
+    Round.objects.filter(pk=data.rounds["2024"].pk).update(status=status)
+    scope = dashboard_selectors.dashboard_scope(user=world.users["admin"], network_code="T", period_label="2024")
+    user = world.users.get(persona) or AnonymousUser()
+    rows = dashboard_selectors.indicator_rows(
+        scope=scope, indicator=data.soc, counts=funnel.funnel_form(data.soc.formula), user=user
+    )
+    seen = permissions.results_visibility(user, scope.network, scope.round, scope.current_member_ids)
+    assert permissions.can_view_round_values(user, scope.network, scope.round, scope.current_member_ids) is (
+        seen != permissions.RESULTS_NONE
+    )
+    assert any(r.numerator is not None for r in rows) is (seen != permissions.RESULTS_NONE), persona
+    assert len(rows) == 6
+
+
+def test_a_former_member_gets_no_counts_of_an_unpublished_round(world, data):
+    """B left the network yesterday: its staff are outsiders now, also for the period B was in."""
+    Membership.objects.filter(network=world.network, municipality=world.b).update(
+        left=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    scope = dashboard_selectors.dashboard_scope(user=world.users["admin"], network_code="T", period_label="2025")
+    assert world.b.pk in scope.member_ids  # a member in 2025, so its row is on the page
+    rows = dashboard_selectors.indicator_rows(
+        scope=scope, indicator=data.soc, counts=funnel.funnel_form(data.soc.formula), user=world.users["staff_b"]
+    )
+    assert rows and all(r.numerator is None and r.denominator is None for r in rows)
+    assert world.client("staff_b").get(indicator_url(), {"period": "2025"}).status_code == 403
