@@ -10,6 +10,7 @@ from django.utils import translation
 from playwright.sync_api import expect
 
 from .conftest import log_in
+from .test_accessibility import serious
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -55,3 +56,5 @@ def test_the_funnel_plot_is_drawn_on_the_indicator_page(demo, new_page, live_ser
     expect(caption).to_contain_text(home)
     assert any(words in caption.inner_text() for words in SENTENCES[language])
     assert problems == []
+    # With the funnel drawn, axe-core finds nothing serious on the page.
+    assert serious(page) == []
