@@ -2,7 +2,8 @@
 
 Pure (see the package): the ranking table, the series table, the sentence on the highlighted
 municipality's rank (or how many are compared), the ranked bars, the distribution and the time
-series, the definitions shown next to the figures and the links to good practice.
+series, the funnel plot of a count (its limits computed here from the counts read, by the pure
+`comparisons.funnel`), the definitions shown next to the figures and the links to good practice.
 """
 
 from __future__ import annotations
@@ -237,6 +238,7 @@ def funnel_section(data: IndicatorData) -> tuple[dict | None, str]:
     item, form = data.indicator, found.form
     frame = pd.DataFrame(
         {
+            "municipality_id": [r.municipality_id for r in data.rows],
             "name": [r.municipality.display_name for r in data.rows],
             "numerator": [r.numerator for r in data.rows],
             "denominator": [r.denominator for r in data.rows],
@@ -275,7 +277,7 @@ def funnel_section(data: IndicatorData) -> tuple[dict | None, str]:
         labels=labels,
         separators=separators(),
     )
-    own = usable[usable["name"] == name] if name else usable.iloc[0:0]
+    own = usable[usable["municipality_id"] == data.highlight.pk] if data.highlight else usable.iloc[0:0]
     if not own.empty:
         summary = funnel_sentence(data, own.iloc[0].to_dict(), peer_value)
     else:
