@@ -18,11 +18,12 @@ from pathlib import Path
 
 from django.conf import settings
 
-from indicators.models import Indicator
+from indicators.models import DataItem, Indicator
 from networks.models import Municipality
 
 from . import dashboard_selectors as selectors
 from .dashboard_selectors import CompositeRow, DashboardScope, PastValue, RankedRow
+from .funnel import FunnelForm, funnel_form
 from .models import Neighbour, Result
 
 
@@ -82,6 +83,27 @@ def profile_data(*, scope: DashboardScope, code: str, theme: str) -> ProfileData
 # --- indicator comparison ----------------------------------------------------------------------------
 
 
+FUNNEL_PEER_GROUP = "network"
+
+
+@dataclass
+class FunnelData:
+    """What the indicator page needs for a funnel plot of an indicator whose numerator is a count.
+
+    ``form`` None: the formula is not ``[k *] COUNT / DENOMINATOR`` (no funnel; the page says
+    so). ``network_group``: the plot is drawn for the network peer group only, as a wider group's
+    pooled value would need other networks' counts. ``read``: counts and denominators are on the
+    rows (the person may see the round's approved values, and there are some).
+    """
+
+    kind: str
+    form: FunnelForm | None
+    network_group: bool
+    read: bool = False
+    numerator: DataItem | None = None
+    denominator: DataItem | None = None
+
+
 @dataclass
 class IndicatorData:
     indicator: Indicator
@@ -89,20 +111,39 @@ class IndicatorData:
     rows: list[RankedRow]  # one partition of the peer group: the highlighted municipality's
     own_row: RankedRow | None
     series: list[Result]
+    funnel: FunnelData | None = None  # None: the indicator's numerator is not flagged as a count
 
 
-def indicator_data(*, scope: DashboardScope, code: str, highlight_code: str) -> IndicatorData:
-    """One indicator of the network's set (404 otherwise) across the peer group and over time."""
-    indicator = selectors.scope_indicator(scope, code)
+def indicator_data(*, scope: DashboardScope, code: str, highlight_code: str, user=None) -> IndicatorData:
+    """One indicator of the network's set (404 otherwise) across the peer group and over time;
+    for an indicator whose numerator is a count, also each member's count and denominator
+    (for ``user``, under the rule of the round's results)."""
+    indicator, items = selectors.scope_indicator_with_items(scope, code)
     highlight = highlighted(scope, highlight_code)
-    rows = selectors.indicator_rows(scope=scope, indicator=indicator) if scope.ready else []
+    funnel = None
+    if indicator.uncertainty:
+        form = funnel_form(indicator.formula)
+        funnel = FunnelData(
+            kind=indicator.uncertainty,
+            form=form,
+            network_group=scope.peer_group == FUNNEL_PEER_GROUP,
+            numerator=items.get(form.numerator) if form else None,
+            denominator=items.get(form.denominator) if form else None,
+        )
+    counts = funnel.form if funnel is not None and funnel.network_group else None
+    rows = selectors.indicator_rows(scope=scope, indicator=indicator, counts=counts, user=user) if scope.ready else []
+    if counts is not None:
+        # Nothing read (no approved values, or the person may not see them): nothing to draw.
+        funnel.read = any(r.numerator is not None and r.denominator is not None for r in rows)
     own_row = next((r for r in rows if highlight and r.municipality_id == highlight.pk), None)
     if rows:
         # One partition of the peer group: the highlighted municipality's (its region, …).
         key = own_row.group_key if own_row else rows[0].group_key
         rows = [r for r in rows if r.group_key == key]
     series = selectors.indicator_series(scope=scope, indicator=indicator, municipality=highlight) if scope.ready else []
-    return IndicatorData(indicator=indicator, highlight=highlight, rows=rows, own_row=own_row, series=series)
+    return IndicatorData(
+        indicator=indicator, highlight=highlight, rows=rows, own_row=own_row, series=series, funnel=funnel
+    )
 
 
 # --- network overview --------------------------------------------------------------------------------

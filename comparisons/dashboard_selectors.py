@@ -10,15 +10,18 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import BooleanField, Case, F, Min, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, F, FloatField, Min, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Cast
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from indicators.models import Indicator, NetworkIndicator, Round, Submission
+from indicators.models import DataItem, Indicator, NetworkIndicator, Round, Submission
+from indicators.models import Value as ItemValue
 from networks import permissions
 from networks.models import Municipality, Network
 
+from .funnel import FunnelForm
 from .models import CompositeResult, Neighbour, RecomputeRun, Result
 from .selectors import previous_round, stored_peer_groups_of
 
@@ -37,6 +40,8 @@ class DashboardScope:
     peer_groups: list[str] = field(default_factory=list)
     run: RecomputeRun | None = None
     own_ids: frozenset[int] = frozenset()
+    # Today's members: whom `permissions.results_visibility` counts as the network's people.
+    current_member_ids: frozenset[int] = frozenset()
     # May the person see the round the chosen round's changes are computed against
     # (`permissions.can_view_derived`)? If not, every change is left out of the rows read.
     changes_visible: bool = False
@@ -164,7 +169,9 @@ def dashboard_scope(
             (pair for pair in visible if pair[0].period_id in with_results), visible[0]
         )
     own = frozenset(permissions.roles_of(user).municipalities_in(network.pk) & member_ids)
-    scope = DashboardScope(network=network, members=members, rounds=visible, own_ids=own)
+    scope = DashboardScope(
+        network=network, members=members, rounds=visible, own_ids=own, current_member_ids=frozenset(member_ids)
+    )
     if chosen is None:
         return scope
     scope.round, scope.visibility = chosen
@@ -215,6 +222,21 @@ def scope_indicator(scope: DashboardScope, code: str) -> Indicator:
         Indicator.objects.filter(pk__in=NetworkIndicator.objects.filter(network=scope.network).values("indicator_id")),
         code=code,
     )
+
+
+def scope_indicator_with_items(scope: DashboardScope, code: str) -> tuple[Indicator, dict[str, DataItem]]:
+    """`scope_indicator` and the data items its formula reads (by code), in one query: the rows
+    linking the indicator to its items, each with both. An indicator without linked items is
+    read on its own."""
+    links = list(
+        Indicator.items.through.objects.filter(
+            indicator__code=code,
+            indicator_id__in=NetworkIndicator.objects.filter(network=scope.network).values("indicator_id"),
+        ).select_related("indicator", "dataitem")
+    )
+    if not links:
+        return scope_indicator(scope, code), {}
+    return links[0].indicator, {link.dataitem.code: link.dataitem for link in links}
 
 
 def network_indicator_list(*, network: Network) -> list[Indicator]:
@@ -339,24 +361,67 @@ class RankedRow:
     change_abs: float | None
     improved: bool | None
     municipality: Municipality | None = None
+    # A funnel plot's figures (`indicator_rows` with ``counts``): the member's approved values of
+    # the count and its denominator in the chosen round; None when missing or not read.
+    numerator: float | None = None
+    denominator: float | None = None
 
 
-RANKED_FIELDS = [name for name in RankedRow.__dataclass_fields__ if name != "municipality"]
+RANKED_FIELDS = [
+    name for name in RankedRow.__dataclass_fields__ if name not in ("municipality", "numerator", "denominator")
+]
 
 
-def indicator_rows(*, scope: DashboardScope, indicator: Indicator) -> list[RankedRow]:
+def _approved_number(scope: DashboardScope, code: str) -> Subquery:
+    """The row's municipality's approved value of ``code`` in the chosen round, as a float (a
+    subquery served by the submission's unique (round, municipality) and the value's unique
+    (submission, item)); NULL when not approved, declared missing or absent."""
+    return Subquery(
+        ItemValue.objects.filter(
+            submission__round_id=scope.round.pk,
+            submission__municipality_id=OuterRef("municipality_id"),
+            submission__status=Submission.Status.APPROVED,
+            item__code=code,
+            is_missing=False,
+        )
+        .annotate(as_float=Cast("number", FloatField()))
+        .values("as_float")[:1],
+        output_field=FloatField(),
+    )
+
+
+def indicator_rows(
+    *, scope: DashboardScope, indicator: Indicator, counts: FunnelForm | None = None, user=None
+) -> list[RankedRow]:
     """Every stored row of one indicator in the chosen period and peer group, best first.
 
     Plain records, not model instances: 500 `Result` instances cost ten times the query.
+    ``counts``: also read each member's approved values of the formula's count and denominator
+    (a funnel plot), in the same query — only when ``user`` may see the round's approved values
+    (`permissions.can_view_round_values`, the rule of the round's results); otherwise they stay None.
     """
     if scope.round is None:
         return []
     municipalities = scope.municipalities
-    kept = []
-    for values in Result.objects.filter(
+    fields = list(RANKED_FIELDS)
+    queryset = Result.objects.filter(
         network=scope.network, period=scope.round.period, indicator=indicator, peer_group=scope.peer_group
-    ).values_list(*RANKED_FIELDS):
-        row = RankedRow(*values)
+    )
+    if (
+        counts is not None
+        and user is not None
+        and permissions.can_view_round_values(user, scope.network, scope.round, scope.current_member_ids)
+    ):
+        queryset = queryset.annotate(
+            funnel_numerator=_approved_number(scope, counts.numerator),
+            funnel_denominator=_approved_number(scope, counts.denominator),
+        )
+        fields += ["funnel_numerator", "funnel_denominator"]
+    kept = []
+    for values in queryset.values_list(*fields):
+        row = RankedRow(*values[: len(RANKED_FIELDS)])
+        if len(values) > len(RANKED_FIELDS):
+            row.numerator, row.denominator = values[len(RANKED_FIELDS) :]
         row.municipality = municipalities.get(row.municipality_id)
         if row.municipality is not None:
             kept.append(row)

@@ -386,6 +386,17 @@ def results_visibility(user: AnyUser, network: Network, round_, member_ids: set[
     return RESULTS_PROVISIONAL if member else RESULTS_NONE
 
 
+def can_view_round_values(user: AnyUser, network: Network, round_, member_ids: set[int] | frozenset[int]) -> bool:
+    """A round's approved values as a page shows them next to its results (a funnel plot's counts
+    and denominators): whoever may see the round's results (`results_visibility`), and only the
+    approved values — draft, submitted and returned ones stay with `can_view_submission`.
+
+    A figure derived from a value is seen only by those who may see the value (docs/security.md):
+    the results of a round are derived from exactly these values, so the rule is the same.
+    """
+    return results_visibility(user, network, round_, member_ids) != RESULTS_NONE
+
+
 def results_member_network_ids(user: AnyUser) -> set[int] | None:
     """Networks whose unpublished (approved) and members-only results this person may read.
 

@@ -55,7 +55,9 @@ def municipality_report(request: HttpRequest, network: str, code: str) -> HttpRe
 def indicator_comparison(request: HttpRequest, network: str, indicator: str) -> HttpResponse:
     """One indicator across the peer group (`?m=` highlights a member) and over time."""
     scope = scope_for(request, network)
-    data = dashboard_data.indicator_data(scope=scope, code=indicator, highlight_code=request.GET.get("m", ""))
+    data = dashboard_data.indicator_data(
+        scope=scope, code=indicator, highlight_code=request.GET.get("m", ""), user=request.user
+    )
     return render_page(request, "indicator", page_context(request, scope, "indicator", indicator_page(scope, data)))
 
 

@@ -55,6 +55,7 @@ def dashboard_data(world) -> DashboardData:
     )
     soc.name, soc.name_en, soc.unit, soc.decimals = "Sociālie dzīvokļi", "Social dwellings", "per 1000", 1
     soc.theme, soc.theme_en = "Mājokļi", "Housing"
+    soc.uncertainty = "poisson"  # a count of dwellings: the indicator page draws a funnel plot
     soc.definition_en = "Social dwellings per 1000 inhabitants at the end of the year."
     soc.save()
     cost = indicator_create(code="COST", polarity="lower", networks=[world.network], in_index=True)

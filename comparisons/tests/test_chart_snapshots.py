@@ -353,7 +353,84 @@ def _maps() -> list[Case]:
     return cases
 
 
-CASES = dict([*_realistic_rankings(), *_small_rankings(), *_time_series(), *_score_bars(), *_heatmaps(), *_maps()])
+def _funnels() -> list[Case]:
+    from comparisons import funnel
+
+    rng = random.Random(17)
+    names = [f"{rng.choice(['Ādažu', 'Līvānu', 'Ogres', 'Rēzeknes'])} novads {i}" for i in range(40)]
+    population = [rng.choice([800, 2500, 9000, 30000, 120000, 600000]) + rng.randint(0, 500) for _ in names]
+    births = [round(n * rng.uniform(0.006, 0.012)) for n in population]
+    births[3], population[5] = None, 0  # a missing count, a denominator of 0
+    frame = pd.DataFrame({"name": names, "numerator": births, "denominator": population})
+    p0, points = funnel.funnel_points(frame, kind="poisson", multiplier=1000)
+    curves = funnel.funnel_curves("poisson", p0 / 1000, multiplier=1000, low=500, high=700000).round(3)
+    labels = {
+        "x": "Iedzīvotāju skaits, cilv.",
+        "y": "Dzimušie uz 1000 iedz., ‰",
+        "peers": "Salīdzināmās pašvaldības",
+        "peer_value": "Salīdzinājuma grupas vidējais",
+        "limits_95": "95 % robežas",
+        "limits_998": "99,8 % robežas",
+    }
+    narrow = pd.DataFrame({"name": ["A", "B<script>", "C"], "numerator": [3, 5, 4], "denominator": [10, 12, 11]})
+    q0, narrow_points = funnel.funnel_points(narrow, kind="binomial", multiplier=100)
+    narrow_curves = funnel.funnel_curves("binomial", q0 / 100, multiplier=100, low=5, high=15).round(3)
+    return [
+        (
+            "funnel_plot-realistic-own",
+            _call(
+                "funnel_plot",
+                points,
+                curves,
+                peer_value=p0,
+                highlight=names[0],
+                title="Piltuves diagramma",
+                labels=labels,
+                separators=SEPARATORS["lv"],
+            ),
+        ),
+        (
+            "funnel_plot-realistic-none",
+            _call("funnel_plot", points, curves, peer_value=p0, highlight=None, title="Funnel", labels=labels),
+        ),
+        (
+            "funnel_plot-narrow-linear",
+            _call(
+                "funnel_plot",
+                narrow_points,
+                narrow_curves,
+                peer_value=q0,
+                highlight="B<script>",
+                title="T",
+                labels={**labels, "x": "<b>Bērni</b>"},
+            ),
+        ),
+        (
+            "funnel_plot-no-peer-value",
+            _call(
+                "funnel_plot",
+                narrow_points.iloc[0:0],
+                narrow_curves.iloc[0:0],
+                peer_value=None,
+                highlight="A",
+                title="T",
+                labels=labels,
+            ),
+        ),
+    ]
+
+
+CASES = dict(
+    [
+        *_realistic_rankings(),
+        *_small_rankings(),
+        *_time_series(),
+        *_score_bars(),
+        *_heatmaps(),
+        *_maps(),
+        *_funnels(),
+    ]
+)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -43,6 +43,9 @@ def test_the_demo_set_has_12_to_20_bilingual_indicators_with_definitions(db):
     for indicator in indicators:
         assert indicator.name and indicator.name_en and indicator.definition and indicator.definition_en
         assert indicator.items.exists()
+    # Counts per 1000 inhabitants: their indicator pages draw a funnel plot.
+    flagged = {i.code: i.uncertainty for i in indicators if i.uncertainty}
+    assert flagged == {"SOCIAL_DWELLINGS_1000": "poisson", "HOUSING_QUEUE_1000": "poisson"}
 
 
 def test_every_municipality_has_five_periods_with_real_context(rows):

@@ -2,7 +2,8 @@
 
 Pure (see the package): the ranking table, the series table, the sentence on the highlighted
 municipality's rank (or how many are compared), the ranked bars, the distribution and the time
-series, the definitions shown next to the figures and the links to good practice.
+series, the funnel plot of a count (its limits computed here from the counts read, by the pure
+`comparisons.funnel`), the definitions shown next to the figures and the links to good practice.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from ... import charts
+from ... import charts, funnel
 from ...dashboard_data import IndicatorData
 from ...dashboard_selectors import DashboardScope
 from ...words import comparison_words
@@ -180,10 +181,153 @@ def _charts(data: IndicatorData, summary: str) -> list[dict]:
     return shown
 
 
+def _level_text(level: float) -> str:
+    return f"{number(level * 100, 1 if level * 100 % 1 else 0)} %"
+
+
+def _with_unit(text: str, unit: str) -> str:
+    return f"{text}, {unit}" if unit else text
+
+
+def funnel_sentence(data: IndicatorData, row: dict, peer_value: float) -> str:
+    """The highlighted municipality against the funnel's limits, in words (docs/statistics.md):
+    inside the 95 % limits "not distinguishable from the peer average", otherwise higher or lower
+    than expected beyond the 95 % or the 99.8 % limits, and by polarity better or worse."""
+    item = data.indicator
+    position = row["position"]
+    unit = f" {item.display_unit}" if item.display_unit else ""
+    values = {
+        "municipality": row["name"],
+        "value": number(row["value"], item.decimals),
+        "average": number(peer_value, item.decimals),
+        "unit": unit,
+        "level": _level_text(funnel.LEVELS[1 if position in (funnel.ABOVE_998, funnel.BELOW_998) else 0]),
+    }
+    if position == funnel.INSIDE:
+        return (
+            _(
+                "%(municipality)s: %(value)s%(unit)s is not distinguishable from the peer average of "
+                "%(average)s%(unit)s — the difference lies within the %(level)s limits of chance variation "
+                "for its size."
+            )
+            % values
+        )
+    above = position in (funnel.ABOVE_95, funnel.ABOVE_998)
+    if above:
+        sentence = _(
+            "%(municipality)s: %(value)s%(unit)s is higher than expected from the peer average of "
+            "%(average)s%(unit)s — beyond the %(level)s limits of chance variation for its size."
+        )
+    else:
+        sentence = _(
+            "%(municipality)s: %(value)s%(unit)s is lower than expected from the peer average of "
+            "%(average)s%(unit)s — beyond the %(level)s limits of chance variation for its size."
+        )
+    sentence %= values
+    if item.polarity == "neutral":
+        return sentence
+    better = above == (item.polarity == "higher")
+    judgement = (
+        _("For this indicator that is a better result than the peer average.")
+        if better
+        else _("For this indicator that is a worse result than the peer average.")
+    )
+    return f"{sentence} {judgement}"
+
+
+def funnel_section(data: IndicatorData) -> tuple[dict | None, str]:
+    """The funnel plot's chart entry (or None) and the note said instead of it (or "")."""
+    found = data.funnel
+    if found is None:
+        return None, ""
+    if found.form is None:
+        return None, _("No funnel plot: the formula is not a count divided by a denominator (times a number or not).")
+    if not found.network_group:
+        return None, _("The funnel plot is drawn for the network peer group only.")
+    if not found.read:
+        return None, _("No funnel plot: there are no approved counts and denominators in this period.")
+    item, form = data.indicator, found.form
+    frame = pd.DataFrame(
+        {
+            "municipality_id": [r.municipality_id for r in data.rows],
+            "name": [r.municipality.display_name for r in data.rows],
+            "numerator": [r.numerator for r in data.rows],
+            "denominator": [r.denominator for r in data.rows],
+        }
+    )
+    peer_value, points = funnel.funnel_points(frame, kind=found.kind, multiplier=form.multiplier)
+    usable = points[points["position"].notna()]
+    if peer_value is None or usable.empty:
+        return None, _("No funnel plot: there are no approved counts and denominators in this period.")
+    curves = funnel.funnel_curves(
+        found.kind,
+        peer_value / form.multiplier,
+        multiplier=form.multiplier,
+        low=float(usable["denominator"].min()) / 1.5,
+        high=float(usable["denominator"].max()) * 1.2,
+    )
+    # Drawn, not read: one digit beyond the indicator's is more than a screen can show.
+    curves = curves.round({c: item.decimals + 1 for c in curves.columns if c != "denominator"})
+    denominator = found.denominator
+    x_title = _with_unit(denominator.display_short_name, denominator.display_unit) if denominator else _("Denominator")
+    name = data.highlight.display_name if data.highlight else None
+    labels = {
+        "x": x_title,
+        "y": _with_unit(item.display_short_name, item.display_unit),
+        "peers": _("Peers"),
+        "peer_value": _("Peer average"),
+        "limits_95": _("%(level)s limits") % {"level": _level_text(funnel.LEVELS[0])},
+        "limits_998": _("%(level)s limits") % {"level": _level_text(funnel.LEVELS[1])},
+    }
+    figure = charts.funnel_plot(
+        points,
+        curves,
+        peer_value=peer_value,
+        highlight=name,
+        title=_("Funnel plot"),
+        labels=labels,
+        separators=separators(),
+    )
+    own = usable[usable["municipality_id"] == data.highlight.pk] if data.highlight else usable.iloc[0:0]
+    if not own.empty:
+        summary = funnel_sentence(data, own.iloc[0].to_dict(), peer_value)
+    else:
+        outside = int((usable["position"] != funnel.INSIDE).sum())
+        summary = ngettext(
+            "The peer average is %(average)s%(unit)s; %(outside)s of %(n)s municipality lies outside the %(level)s "
+            "limits.",
+            "The peer average is %(average)s%(unit)s; %(outside)s of %(n)s municipalities lie outside the %(level)s "
+            "limits.",
+            len(usable),
+        ) % {
+            "level": _level_text(funnel.LEVELS[0]),
+            "average": number(peer_value, item.decimals),
+            "unit": f" {item.display_unit}" if item.display_unit else "",
+            "outside": outside,
+            "n": len(usable),
+        }
+    return chart_entry("chart-funnel", figure, summary), ""
+
+
 def indicator_page(scope: DashboardScope, data: IndicatorData) -> dict:
     ranking, trend = _ranking_table(scope, data), _trend_table(data)
     summary = summary_sentence(data) if data.rows else ""
+    funnel_chart, funnel_note = funnel_section(data) if data.rows else (None, "")
+    how = how_computed()
+    if data.funnel is not None:
+        how.append(
+            (
+                _("funnel plot"),
+                _(
+                    "limits around the peer average (the sum of the counts over the sum of the denominators) "
+                    "within which a value lies by chance alone, given its denominator: exact Poisson or binomial "
+                    "quantiles with interpolation (Spiegelhalter 2005)"
+                ),
+            )
+        )
     return {
+        "funnel_chart": funnel_chart,
+        "funnel_note": funnel_note,
         "tables": [t for t in (ranking, trend) if t.rows],
         "indicator": data.indicator,
         "highlight": data.highlight,
@@ -192,7 +336,7 @@ def indicator_page(scope: DashboardScope, data: IndicatorData) -> dict:
         "trend": trend if trend.rows else None,
         "charts": _charts(data, summary) if data.rows else [],
         "summary": summary,
-        "how_computed": how_computed(),
+        "how_computed": how,
         "practices_url": practices_url(scope, data.indicator),
         "best_practices": [
             (row.municipality, practices_url(scope, data.indicator, row.municipality))
