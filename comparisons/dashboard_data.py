@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from indicators.models import DataItem, Indicator
 from networks.models import Municipality
@@ -61,6 +62,8 @@ class ProfileData:
     history: dict[int, list[PastValue]]
     composite: list[CompositeRow]  # every member's, best first
     neighbours: list[Neighbour]
+    # The neighbours' context variables by name as people read them (item short names).
+    variable_names: dict[str, str] = field(default_factory=dict)
 
 
 def profile_data(*, scope: DashboardScope, code: str, theme: str) -> ProfileData:
@@ -70,14 +73,28 @@ def profile_data(*, scope: DashboardScope, code: str, theme: str) -> ProfileData
     themes = themes_of([r.indicator for r in rows])
     if theme:
         rows = [r for r in rows if r.indicator.display_theme == theme]
+    neighbours = selectors.neighbours_of(scope=scope, municipality=municipality) if scope.ready else []
     return ProfileData(
         municipality=municipality,
         rows=rows,
         themes=themes,
         history=selectors.profile_history(scope=scope, municipality=municipality) if rows else {},
         composite=selectors.composite_rows(scope=scope) if scope.ready else [],
-        neighbours=selectors.neighbours_of(scope=scope, municipality=municipality) if scope.ready else [],
+        neighbours=neighbours,
+        variable_names=context_variable_names({name for n in neighbours for name in (n.contributions or {})}),
     )
+
+
+def context_variable_names(variables: set[str]) -> dict[str, str]:
+    """Names people read for the nearest-neighbour context variables: a data item's short name,
+    else a known municipality attribute's label, else the variable as it is (one query at most)."""
+    if not variables:
+        return {}
+    attributes = {"area_km2": _("area (km²)"), "population": _("number of inhabitants")}
+    names = {name: attributes.get(name, name.replace("_", " ")) for name in variables}
+    for item in DataItem.objects.filter(code__in=variables):
+        names[item.code] = item.display_short_name
+    return names
 
 
 # --- indicator comparison ----------------------------------------------------------------------------

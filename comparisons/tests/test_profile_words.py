@@ -102,3 +102,20 @@ def test_the_indicator_page_says_the_own_figure_in_words(world, data):
     )
     # D's 50 is 25 above: 1.67 MAD, "better".
     assert "50.0\u00a0per 1000 is better than the peer median (25.0\u00a0per 1000)." in html
+
+
+def test_neighbours_are_explained_with_names_and_no_position_of_one(world, data):
+    from comparisons.models import Neighbour
+    from comparisons.runs import recompute_request, recompute_run_execute
+
+    run = recompute_request(network=world.network, period=Period.objects.get(label="2024"), enqueue=False)
+    recompute_run_execute(run_id=run.pk)
+    groups = set(Result.objects.filter(period__label="2024").values_list("peer_group", flat=True))
+    nearest = sorted(g for g in groups if g.startswith("nearest:"))
+    if not nearest:
+        pytest.fail(f"the fixture computes no nearest-neighbour group: {groups}")
+    html = profile(world, "viewer_a", period="2024", peer=nearest[0])
+    assert Neighbour.objects.filter(municipality=world.a, peer_group=nearest[0]).exists()
+    assert "area (km²)" in html and "area_km2" not in html
+    assert "Position 1 of 1" not in html
+    assert "each municipality is compared with its own nearest neighbours" in html

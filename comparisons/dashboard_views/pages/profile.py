@@ -125,6 +125,9 @@ def composite_position(data: ProfileData) -> dict | None:
     if own is None or own.index_value is None:
         return None
     ranked = [c for c in data.composite if c.group_key == own.group_key and c.index_value is not None]
+    if len(ranked) < 2:
+        # Every municipality in a group of its own (nearest neighbours): a position says nothing.
+        return None
     better = sum(1 for c in ranked if c.index_value > own.index_value)
     return {"position": better + 1, "n": len(ranked), "value": own.index_value}
 
@@ -167,12 +170,15 @@ def _score_chart(data: ProfileData, summary: str) -> dict | None:
 
 
 def _neighbours(data: ProfileData) -> list[dict]:
+    """Each neighbour with what makes it near: the context variables by name, largest share of
+    the distance first (a small share: similar on that variable)."""
+    names = data.variable_names
     return [
         {
             "municipality": n.neighbour,
             "position": n.position,
             "contributions": sorted(
-                ((name, share * 100) for name, share in (n.contributions or {}).items()),
+                ((names.get(name, name), share * 100) for name, share in (n.contributions or {}).items()),
                 key=lambda item: -item[1],
             ),
         }
@@ -194,6 +200,7 @@ def profile_page(scope: DashboardScope, data: ProfileData, *, query: Mapping[str
         "themes": data.themes,
         "theme": theme,
         "composite_position": position,
+        "own_groups": scope.peer_group.startswith("nearest:"),
         "sort": query.get("sort", ""),
         "every_composite": data.composite,
         "neighbours": _neighbours(data),
