@@ -66,8 +66,12 @@ class ProfileData:
     variable_names: dict[str, str] = field(default_factory=dict)
 
 
-def profile_data(*, scope: DashboardScope, code: str, theme: str) -> ProfileData:
-    """A member's stored results of the chosen period (404 for a municipality not a member)."""
+def profile_data(*, scope: DashboardScope, code: str, theme: str, every_composite: bool = False) -> ProfileData:
+    """A member's stored results of the chosen period (404 for a municipality not a member).
+
+    The composite index of the members is read for a position (not where every municipality is
+    a group of its own nearest neighbours) or when ``every_composite`` is asked for (the report).
+    """
     municipality = selectors.scope_municipality(scope, code)
     rows = selectors.profile_rows(scope=scope, municipality=municipality) if scope.ready else []
     themes = themes_of([r.indicator for r in rows])
@@ -79,7 +83,9 @@ def profile_data(*, scope: DashboardScope, code: str, theme: str) -> ProfileData
         rows=rows,
         themes=themes,
         history=selectors.profile_history(scope=scope, municipality=municipality) if rows else {},
-        composite=selectors.composite_rows(scope=scope) if scope.ready else [],
+        composite=selectors.composite_rows(scope=scope)
+        if scope.ready and (every_composite or not scope.peer_group.startswith("nearest:"))
+        else [],
         neighbours=neighbours,
         variable_names=context_variable_names({name for n in neighbours for name in (n.contributions or {})}),
     )

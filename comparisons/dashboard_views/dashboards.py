@@ -47,7 +47,7 @@ def municipality_report(request: HttpRequest, network: str, code: str) -> HttpRe
     """The printable report for a council meeting: the profile without controls, print-styled."""
     scope = scope_for(request, network, municipality_code=code)
     theme = request.GET.get("theme", "")
-    data = dashboard_data.profile_data(scope=scope, code=code, theme=theme)
+    data = dashboard_data.profile_data(scope=scope, code=code, theme=theme, every_composite=True)
     built = report_page(scope, data, query=request.GET, theme=theme)
     return render_page(request, "report", page_context(request, scope, "report", built))
 

@@ -235,7 +235,9 @@ def test_nearest_neighbours_show_the_contributions(world, data):
     assert '<option value="nearest:5" selected>' in html
     section = html.split("Nearest neighbours and why they are near")[1]
     assert "Contributions to the distance" in section
-    assert re.search(r'<span class="code">(POPULATION|area_km2)</span> \d+ %', section)
+    # Named as people read them: the item's name or the attribute's label, never its code.
+    assert re.search(r'<span class="me-2">(area \(km²\)|[^<_]*[Pp]opulation[^<_]*) \d+ %', section)
+    assert "area_km2" not in section and '<span class="code">' not in section
 
 
 def test_map_is_a_grid_of_centroids_or_a_choropleth(world, data, settings, tmp_path):
