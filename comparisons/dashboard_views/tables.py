@@ -178,8 +178,9 @@ def table_html(table: Table, *, sortable: bool = False, sort: str = "", query_wi
     yours = escape(_("yours"))
     style = number_style()
     prefix = f"?{query_without_sort}&" if query_without_sort else "?"
+    # The box scrolls a wide table sideways on a narrow screen: focusable, so a keyboard scrolls it too.
     out = [
-        '<div class="table-responsive">\n',
+        f'<div class="table-responsive" tabindex="0" role="region" aria-label="{escape(table.caption)}">\n',
         f'<table class="table table-sm table-hover dashboard-table" id="table-{escape(table.slug)}">\n',
         f"  <caption>{escape(table.caption)}</caption>\n  <thead><tr>\n",
     ]

@@ -139,7 +139,7 @@ def test_api_filters_by_unknown_codes_give_an_empty_page(world, data):
 
 # The template `comparisons/_table.html` had before the table was built in Python.
 REFERENCE_TEMPLATE = (
-    '{% load i18n %}<div class="table-responsive">\n'
+    '{% load i18n %}<div class="table-responsive" tabindex="0" role="region" aria-label="{{ table.caption }}">\n'
     '<table class="table table-sm table-hover dashboard-table" id="table-{{ table.slug }}">\n'
     "  <caption>{{ table.caption }}</caption>\n"
     "  <thead><tr>\n"

@@ -11,6 +11,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from .conftest import log_in
+from .test_accessibility import serious
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -89,3 +90,5 @@ def test_the_own_municipality_is_marked_on_a_desk_and_first_on_a_phone(demo, new
     expect(first.locator(".band-chips")).to_contain_text("Heating cost per m²" if language == "en" else "Siltuma")
     colour = first.evaluate("element => getComputedStyle(element).backgroundColor")
     assert colour == "rgb(255, 243, 205)"
+    # The chips and the legend read well for everyone (contrast, names of the bands).
+    assert serious(page) == []
