@@ -124,7 +124,7 @@ def _layout(figure: Figure, *, title: str, separators: str, height: int | None =
 # Trace and axis properties that show text from the data (names of municipalities and
 # indicators, units, labels) rather than the builders' fixed settings.
 _TRACE_TEXTS = ("name", "text", "hovertext", "x", "y", "customdata")
-_AXIS_TEXTS = ("categoryarray", "ticktext")
+_AXIS_TEXTS = ("categoryarray", "tickvals", "ticktext")
 
 
 def _escaped(value: Any) -> Any:

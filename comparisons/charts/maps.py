@@ -36,11 +36,16 @@ def heatmap(
     municipality_order: Sequence[str],
     indicator_order: Sequence[str],
     separators: str = ".,",
+    highlight: str | None = None,
+    code_label: str = "code",
 ) -> Figure:
     """Municipalities x indicators coloured by band, each cell labelled with the band's icon.
 
-    ``frame``: long, ``municipality``, ``indicator``, ``band``, ``text`` (the shown value).
-    Neutral indicators (no band) and missing values stay blank.
+    ``frame``: long, ``municipality``, ``indicator`` (the name shown on the axis), ``band``,
+    ``text`` (the shown value) and optionally ``code`` (the indicator's catalogue code, given
+    in the hover text after ``code_label``). Neutral indicators (no band) and missing values
+    stay blank. ``highlight``: the viewer's municipality, whose row is outlined and marked ▶.
+    Every row label is drawn: the figure grows by a fixed height a row.
     """
     n = len(frame)
     cells = zip(
@@ -51,6 +56,7 @@ def heatmap(
         strict=True,
     )
     lookup = {(municipality, indicator): (band, shown) for municipality, indicator, band, shown in cells}
+    codes = dict(zip(frame["indicator"].tolist(), frame["code"].tolist(), strict=True)) if "code" in frame else {}
     z, text = [], []
     for municipality in municipality_order:
         z_row, text_row = [], []
@@ -68,12 +74,20 @@ def heatmap(
         [2 / 3, BLUISH_GREEN],
         [1.0, BLUISH_GREEN],
     ]
+    hover = "%{y} · %{x}: %{text}"
+    customdata = None
+    if codes:
+        # The code line for those who look an indicator up in the catalogue or the API.
+        row = [_text(codes.get(indicator, "")) for indicator in indicator_order]
+        customdata = [list(row) for _ in municipality_order]
+        hover += "<br>" + code_label + ": %{customdata}"
     cells = _trace(
         "heatmap",
         z=z,
         x=_values(indicator_order),
         y=_values(municipality_order),
         text=text,
+        customdata=customdata,
         texttemplate="%{text}",
         zmin=0.5,
         zmax=3.5,
@@ -81,19 +95,49 @@ def heatmap(
         showscale=False,
         xgap=2,
         ygap=2,
-        hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
+        hovertemplate=hover + "<extra></extra>",
     )
-    figure = _figure(cells, yaxis={"autorange": "reversed"}, xaxis={"side": "top", "tickangle": -45})
-    figure = _layout(figure, title=title, separators=separators, height=max(300, 120 + 26 * len(municipality_order)))
-    return _title_above_top_labels(figure, indicator_order)
+    names = _values(municipality_order)
+    yaxis = {
+        "autorange": "reversed",
+        # Every municipality labelled (Plotly skips category labels it thinks crowded).
+        "tickmode": "array",
+        "tickvals": names,
+        "ticktext": [f"▶ {name}" if highlight is not None and name == highlight else name for name in names],
+    }
+    layout: dict = {"yaxis": yaxis, "xaxis": {"side": "top", "tickangle": -45}}
+    if highlight is not None and highlight in municipality_order:
+        index = list(municipality_order).index(highlight)
+        layout["shapes"] = [
+            {
+                "type": "rect",
+                "xref": "x",
+                "yref": "y",
+                "x0": -0.5,
+                "x1": len(indicator_order) - 0.5,
+                "y0": index - 0.5,
+                "y1": index + 0.5,
+                "line": {"color": BLACK, "width": 3},
+                "fillcolor": "rgba(0, 0, 0, 0)",
+            }
+        ]
+    figure = _figure(cells, **layout)
+    figure = _layout(figure, title=title, separators=separators)
+    return _title_above_top_labels(figure, indicator_order, rows=len(municipality_order))
 
 
-def _title_above_top_labels(figure: Figure, labels: Sequence) -> Figure:
+ROW_HEIGHT = 26  # px a heatmap row: room for its 13 px label, so none is skipped
+
+
+def _title_above_top_labels(figure: Figure, labels: Sequence, *, rows: int) -> Figure:
     """Room for the title above the column labels at the top: automargin pushes the plot below
     the labels but puts the title where they are. The labels' height at 45° is estimated from the
-    longest (13 px font: ~7.5 px a character) and the title pinned to the figure's top."""
+    longest (13 px font: ~7.5 px a character) and the title pinned to the figure's top. The
+    figure's height is that margin, the bottom one and ``rows`` rows of `ROW_HEIGHT`."""
     longest = max((len(str(label)) for label in labels), default=0)
-    figure["layout"]["margin"]["t"] = 60 + math.ceil(longest * 7.5 * 0.71)
+    margin = figure["layout"]["margin"]
+    margin["t"] = 60 + math.ceil(longest * 7.5 * 0.71)
+    figure["layout"]["height"] = max(300, margin["t"] + margin["b"] + ROW_HEIGHT * max(rows, 1))
     figure["layout"]["title"].update({"yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 12}})
     return figure
 

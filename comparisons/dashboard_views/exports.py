@@ -19,10 +19,10 @@ def export_response(*, table: Table, fmt: str, scope) -> HttpResponse:
     filename = slugify("-".join(p for p in parts if p)) + f".{fmt}"
     if fmt == "xlsx":
         body = table_xlsx(
-            header=table.header, rows=table.export_rows(), title=table.slug, decimals=table.export_decimals()
+            header=table.download_header, rows=table.export_rows(), title=table.slug, decimals=table.export_decimals()
         )
     else:
-        body = table_csv(header=table.header, rows=table.export_rows())
+        body = table_csv(header=table.download_header, rows=table.export_rows())
     response = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

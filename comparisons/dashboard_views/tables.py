@@ -146,6 +146,8 @@ class Table:
     sort_keys: dict[int, str] = field(default_factory=dict)
     # On a phone the table becomes one card per row, each value labelled with its column.
     cards: bool = False
+    # The downloads' header when it differs from the page's: indicators by code, not by name.
+    export_header: list[str] | None = None
 
     def add(self, cells: list[Cell], *, highlight: bool = False) -> None:
         self.rows.append(Row(cells=cells, highlight=highlight))
@@ -157,6 +159,10 @@ class Table:
     @property
     def display_rows(self) -> list[tuple[bool, list[tuple[str, str, bool]]]]:
         return [(row.highlight, [(cell.shown(), cell.link, cell.is_number) for cell in row.cells]) for row in self.rows]
+
+    @property
+    def download_header(self) -> list[str]:
+        return self.export_header if self.export_header is not None else self.header
 
     def export_rows(self) -> list[list[object]]:
         return [[cell.raw for cell in row.cells] for row in self.rows]
@@ -174,8 +180,9 @@ def table_html(table: Table, *, sortable: bool = False, sort: str = "", query_wi
     yours = escape(_("yours"))
     style = number_style()
     prefix = f"?{query_without_sort}&" if query_without_sort else "?"
+    # The box scrolls a wide table sideways on a narrow screen: focusable, so a keyboard scrolls it too.
     out = [
-        '<div class="table-responsive">\n',
+        f'<div class="table-responsive" tabindex="0" role="region" aria-label="{escape(table.caption)}">\n',
         f'<table class="table table-sm table-hover dashboard-table{" table-cards" if table.cards else ""}"'
         f' id="table-{escape(table.slug)}">\n',
         f"  <caption>{escape(table.caption)}</caption>\n  <thead><tr>\n",
@@ -207,4 +214,77 @@ def table_html(table: Table, *, sortable: bool = False, sort: str = "", query_wi
     out.append("  </tbody>\n</table>\n</div>\n")
     # Safe: every caption, label, cell text, link and sort key above went through escape();
     # the rest is fixed markup (checked against the template it replaced, with <, & and ").
+    return mark_safe("".join(out))  # noqa: S308  # nosec B308 B703
+
+
+@dataclass
+class BandChip:
+    """One indicator of a municipality on a narrow screen: its short name, band and value."""
+
+    label: str
+    title: str  # the indicator's full name
+    band: str  # green, yellow, red, grey, or "" for a neutral indicator
+    shown: str
+
+
+@dataclass
+class BandListEntry:
+    name: str
+    link: str
+    own: bool
+    composite: str  # shown, or "" without an index
+    chips: list[BandChip]
+
+
+def band_list_html(entries: list[BandListEntry], *, caption: str) -> SafeString:
+    """The heatmap as a list for a narrow screen: each municipality with how many of its indicators
+    are in each band, opened (a `<details>`, no script) to its indicators as chips coloured by band,
+    with the band's icon (never colour alone), short name and value. The viewer's own are open.
+
+    Built in Python like `table_html` (a page holds up to thousands of chips); every text escaped.
+    """
+    yours = escape(_("yours"))
+    index_word = escape(_("Composite index"))
+    profile_word = escape(_("Municipality profile"))
+    words = {band: escape(word) for band, word in band_words().items()}
+    out = [f'<ul class="band-list list-unstyled" aria-label="{escape(caption)}">\n']
+    for entry in entries:
+        out.append(
+            '  <li class="band-list-entry own-entry"><details open>'
+            if entry.own
+            else '  <li class="band-list-entry"><details>'
+        )
+        badge = f' <span class="badge text-bg-warning">{yours}</span>' if entry.own else ""
+        out.append(f'<summary><span class="band-list-name">{escape(entry.name)}</span>{badge}')
+        counts = [(band, sum(1 for chip in entry.chips if chip.band == band)) for band in ("green", "yellow", "red")]
+        out.append(' <span class="band-list-counts">')
+        for band, count in counts:
+            out.append(
+                f'<span class="band-count band-{band}"><span aria-hidden="true">{band_icon(band)}</span>'
+                f'<span class="visually-hidden">{words[band]}:</span> {count}</span>'
+            )
+        out.append("</span>")
+        if entry.composite:
+            out.append(f' <span class="band-list-index">{index_word}: {escape(entry.composite)}</span>')
+        out.append(
+            f'</summary>\n    <p class="band-list-link"><a href="{escape(entry.link)}">{profile_word}</a></p>'
+            '\n    <ul class="band-chips list-unstyled">'
+        )
+        for chip in entry.chips:
+            band = chip.band or "neutral"
+            icon = band_icon(chip.band) if chip.band else ""
+            icon_html = (
+                f'<span class="band-chip-icon" aria-hidden="true">{icon}</span>'
+                f'<span class="visually-hidden">{words.get(chip.band, "")}:</span> '
+                if icon
+                else ""
+            )
+            out.append(
+                f'<li class="band-chip band-{band}" title="{escape(chip.title)}">{icon_html}'
+                f'<span class="band-chip-label">{escape(chip.label)}</span> '
+                f'<span class="band-chip-value">{escape(chip.shown)}</span></li>'
+            )
+        out.append("</ul></details></li>\n")
+    out.append("</ul>\n")
+    # Safe: every name, label, title, value and link above went through escape().
     return mark_safe("".join(out))  # noqa: S308  # nosec B308 B703

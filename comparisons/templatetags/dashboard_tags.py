@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 from django.utils.html import format_html_join
 
-from ..dashboard_views.tables import Table, table_html
+from ..dashboard_views.tables import Table, band_list_html, table_html
 
 register = template.Library()
 
@@ -40,6 +40,12 @@ def municipality_options(municipalities, highlight):
 
 @register.simple_tag
 def indicator_options(indicators, current):
-    """The <option>s of the indicator control ("CODE name"), the current one selected."""
+    """The <option>s of the indicator control (by name; the code is the value), the current one selected."""
     code = getattr(current, "code", None)
-    return _options((i.code, f"{i.code} {i.display_name}", i.code == code) for i in indicators)
+    return _options((i.code, i.display_name, i.code == code) for i in indicators)
+
+
+@register.simple_tag
+def band_list(entries, caption: str = ""):
+    """The heatmap as a list of band chips for a narrow screen (`tables.band_list_html`)."""
+    return band_list_html(entries, caption=caption)

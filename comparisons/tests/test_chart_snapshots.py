@@ -270,23 +270,39 @@ def _score_bars() -> list[Case]:
 
 def _heatmaps() -> list[Case]:
     municipalities = [f"Pašvaldība {i:02d} (ģērbtuves)" for i in range(50)]
-    indicators = [f"I{i:02d}" for i in range(20)]
+    # The axis shows the indicators' short names; the code is the hover text's last line.
+    indicators = [f"Rādītājs {i:02d} uz m²" for i in range(20)]
     frame = heat_frame(municipalities, indicators)
+    frame["code"] = [f"I{indicators.index(name):02d}" for name in frame["indicator"]]
     return [
         (
             "heatmap-page",
             _call("heatmap", frame, title="Joslas", municipality_order=municipalities, indicator_order=indicators),
         ),
         (
-            # One page of rows, in another order, and a column not in the frame.
+            # One page of rows, in another order, and a column not in the frame; the own row outlined.
             "heatmap-reordered",
             _call(
                 "heatmap",
                 frame,
                 title="Joslas",
                 municipality_order=municipalities[10:0:-1],
-                indicator_order=[*indicators[:5], "NEW"],
+                indicator_order=[*indicators[:5], "Jauns"],
                 separators=SEPARATORS["lv"],
+                highlight=municipalities[7],
+                code_label="kods",
+            ),
+        ),
+        (
+            # Without codes (no hover line) and a highlight not on the page.
+            "heatmap-no-codes",
+            _call(
+                "heatmap",
+                frame.drop(columns="code"),
+                title="Joslas",
+                municipality_order=municipalities[:3],
+                indicator_order=indicators[:3],
+                highlight="Cits novads",
             ),
         ),
     ]

@@ -203,3 +203,36 @@ def test_the_plotly_stylesheet_matches_the_installed_plotly_js():
     )
     assert ".js-plotly-plot .plotly .main-svg{position:absolute;" in plotly_css()
     assert len(maplibre_style_id()) == 64
+
+
+def test_heatmap_shows_names_outlines_the_own_row_and_labels_every_row():
+    frame = pd.DataFrame(
+        {
+            "municipality": ["A", "B", "C"],
+            "indicator": ["Heating cost per m²"] * 3,
+            "code": ["HEAT_COST_M2"] * 3,
+            "band": ["green", "red", "yellow"],
+            "text": ["1", "2", "3"],
+        }
+    )
+    names = [f"Municipality {i}" for i in range(40)]
+    fig = charts.heatmap(
+        frame,
+        title="T",
+        municipality_order=["A", "B", "C", *names],
+        indicator_order=["Heating cost per m²"],
+        highlight="B",
+        code_label="code",
+    )
+    (heat,) = fig["data"]
+    assert heat["x"] == ["Heating cost per m²"]
+    assert heat["customdata"][0] == ["HEAT_COST_M2"] and "code: %{customdata}" in heat["hovertemplate"]
+    yaxis = fig["layout"]["yaxis"]
+    assert yaxis["tickmode"] == "array" and len(yaxis["tickvals"]) == 43
+    assert yaxis["ticktext"][:3] == ["A", "▶ B", "C"]
+    (shape,) = fig["layout"]["shapes"]
+    assert (shape["y0"], shape["y1"]) == (0.5, 1.5)
+    # Every row has room for its label: the height grows with the rows.
+    margin = fig["layout"]["margin"]
+    assert fig["layout"]["height"] - margin["t"] - margin["b"] >= 43 * 24
+    assert "shapes" not in charts.heatmap(frame, title="T", municipality_order=["A"], indicator_order=["X"])["layout"]

@@ -198,3 +198,21 @@ def test_bad_optional_columns_import_nothing(networks, tmp_path, replace, by, me
         call_command("import_catalogue", str(write(tmp_path, text)), stderr=err)
     assert message in err.getvalue()
     assert not DataItem.objects.exists()
+
+
+@pytest.mark.parametrize("path", CATALOGUE_FILES, ids=lambda p: p.name)
+def test_every_catalogue_row_in_the_repo_has_short_names_and_an_english_unit(db, path):
+    """Pages show the short names, never the codes: every shipped item and indicator has them."""
+    from django.utils import translation
+
+    from networks.demo import reference_data_seed
+
+    reference_data_seed()
+    run(path)
+    for model in (DataItem, Indicator):
+        for entry in model.objects.all():
+            assert entry.short_name and entry.short_name_en and entry.unit_en, entry.code
+            assert len(entry.short_name) <= 40 and len(entry.short_name_en) <= 40, entry.code
+            with translation.override("en"):
+                assert entry.display_short_name == entry.short_name_en
+                assert entry.display_unit == entry.unit_en

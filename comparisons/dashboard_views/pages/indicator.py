@@ -98,7 +98,7 @@ def _trend_table(data: IndicatorData) -> Table:
 def summary_sentence(data: IndicatorData) -> str:
     """The highlighted municipality's rank and the median, or how many are compared."""
     item, own_row, first = data.indicator, data.own_row, data.rows[0]
-    unit = f" {item.unit}" if item.unit else ""
+    unit = f" {item.display_unit}" if item.display_unit else ""
     if own_row is not None and own_row.rank is not None:
         ranked = _("%(municipality)s is ranked %(rank)s of %(n)s; the median is %(median)s%(unit)s.") % {
             "municipality": data.highlight.display_name if data.highlight else None,
@@ -172,7 +172,7 @@ def _charts(data: IndicatorData, summary: str) -> list[dict]:
             "last": series[-1].period.label,
             "a": number(series[0].median, item.decimals),
             "b": number(series[-1].median, item.decimals),
-            "unit": f" {item.unit}" if item.unit else "",
+            "unit": f" {item.display_unit}" if item.display_unit else "",
         }
         figure = charts.time_series(
             series_frame, highlight=name, title=_("Over time"), labels=labels, separators=separators()

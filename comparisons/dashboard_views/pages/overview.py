@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from ... import charts
 from ...dashboard_data import OverviewData, page_bounds
 from ...dashboard_selectors import DashboardScope
-from ..tables import Cell, Table, number, number_style, url_maker
-from .shared import chart_entry, page_state, peer_group_label, period_label, separators
+from ..tables import BandChip, BandListEntry, Cell, Table, number, number_style, url_maker
+from .shared import chart_entry, indicator_labels, page_state, peer_group_label, period_label, separators
 
 
 def wanted_page(query: Mapping[str, str], key: str) -> int:
@@ -54,28 +54,38 @@ def _rows_state(query: Mapping[str, str]) -> dict[str, str]:
     return {"page": page} if page.isdigit() and page != "1" else {}
 
 
-def _heat(scope: DashboardScope, data: OverviewData, *, exporting: bool) -> tuple[Table, list[dict]]:
-    """The page's heatmap as a table and as the figure's frame (not built for an export)."""
+def _heat(
+    scope: DashboardScope, data: OverviewData, labels: dict[int, str], *, exporting: bool
+) -> tuple[Table, list[dict], list[BandListEntry]]:
+    """The page's heatmap as a table, as the figure's frame and as the narrow screen's list of
+    band chips, own municipality first (the frame and list are not built for an export).
+
+    The page names indicators by their short names; the download's header keeps the codes."""
     composite_value = {c.municipality_id: c.index_value for c in data.composite}
+    fixed = [_("Municipality"), _("Composite index")]
     heat = Table(
         slug="heatmap",
         caption=_("Every member and indicator, %(period)s, compared with %(peers)s")
         % {"period": period_label(scope), "peers": peer_group_label(scope.peer_group)},
-        header=[_("Municipality"), _("Composite index"), *[i.code for i in data.columns]],
+        header=[*fixed, *[labels[i.pk] for i in data.columns]],
         sort_keys={0: "name", 1: "composite", **{index + 2: i.code for index, i in enumerate(data.columns)}},
+        export_header=[*fixed, *[i.code for i in data.columns]],
     )
-    frame = []
+    frame, entries = [], []
     profile_link = url_maker("comparisons:profile", "code", network=scope.network.code)
     style = number_style()
     for municipality in data.rows:
+        composite = composite_value.get(municipality.pk)
         row_cells = [
             Cell(raw=municipality.display_name, link=profile_link(municipality.code)),
-            Cell(raw=composite_value.get(municipality.pk), decimals=1),
+            Cell(raw=composite, decimals=1),
         ]
+        chips = []
         for indicator in data.columns:
             found = data.cells.get((municipality.pk, indicator.pk))
             if found is None:
                 row_cells.append(Cell())
+                chips.append(BandChip(label=labels[indicator.pk], title=indicator.display_name, band="grey", shown="—"))
                 continue
             value, band, _rank = found
             shown = number(value, indicator.decimals, style)
@@ -83,16 +93,33 @@ def _heat(scope: DashboardScope, data: OverviewData, *, exporting: bool) -> tupl
                 Cell(raw=value, decimals=indicator.decimals, display=f"{charts.band_icon(band)} {shown}".strip())
             )
             if not exporting:
+                chips.append(
+                    BandChip(label=labels[indicator.pk], title=indicator.display_name, band=band or "", shown=shown)
+                )
                 frame.append(
                     {
                         "municipality": municipality.display_name,
-                        "indicator": indicator.code,
+                        "indicator": labels[indicator.pk],
+                        "code": indicator.code,
                         "band": band,
                         "text": shown,
                     }
                 )
-        heat.add(row_cells, highlight=municipality.pk in scope.own_ids)
-    return heat, frame
+        own = municipality.pk in scope.own_ids
+        heat.add(row_cells, highlight=own)
+        if not exporting:
+            entries.append(
+                BandListEntry(
+                    name=municipality.display_name,
+                    link=profile_link(municipality.code),
+                    own=own,
+                    composite=number(composite, 1, style) if composite is not None else "",
+                    chips=chips,
+                )
+            )
+    # The viewer's own municipality first; the others keep the sort's order.
+    entries.sort(key=lambda entry: not entry.own)
+    return heat, frame, entries
 
 
 def _composite_table(scope: DashboardScope, data: OverviewData) -> Table:
@@ -145,17 +172,21 @@ def overview_page(
     state = page_state(scope, query, theme=theme, sort=data.sort)
     row_pager = pager(query, state, "page", rows_per_page, len(data.municipalities))
     column_pager = pager(query, {**state, **_rows_state(query)}, "cols", columns_per_page, len(data.indicators))
-    heat, frame = _heat(scope, data, exporting=exporting)
+    labels = indicator_labels(data.columns)
+    heat, frame, band_list = _heat(scope, data, labels, exporting=exporting)
     ranking = _composite_table(scope, data)
     summary = summary_sentence(scope, data) if frame else ""
     chart = None
     if frame:
+        own = next((m.display_name for m in data.rows if m.pk in scope.own_ids), None)
         figure = charts.heatmap(
             pd.DataFrame(frame),
             title=_("Bands by municipality and indicator"),
             municipality_order=[m.display_name for m in data.rows],
-            indicator_order=[i.code for i in data.columns],
+            indicator_order=[labels[i.pk] for i in data.columns],
             separators=separators(),
+            highlight=own,
+            code_label=_("code"),
         )
         chart = chart_entry("chart-heatmap", figure, summary)
     own_pages = [
@@ -173,7 +204,13 @@ def overview_page(
         "theme": theme,
         "sort": data.sort,
         "completion": {"approved": len(data.reporting), "members": len(scope.members)},
-        "indicator_names": [(i.code, i.display_name) for i in data.columns],
+        "indicator_names": [(i.code, labels[i.pk], i.display_name) for i in data.columns],
+        "band_list": band_list,
+        "own_not_compared": [
+            m.municipality.display_name
+            for m in scope.members
+            if m.municipality_id in scope.own_ids and m.municipality_id not in data.reporting
+        ],
         "row_pager": row_pager,
         "column_pager": column_pager,
         "own_pages": own_pages,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 
 from django.utils.translation import get_language
@@ -59,3 +60,21 @@ def page_state(scope, query: Mapping[str, str], **extra: str) -> dict[str, str]:
         if value:
             state[key] = value
     return state
+
+
+def indicator_labels(indicators) -> dict[int, str]:
+    """Each indicator's short name as a column or axis shows it, by pk. Two indicators with the
+    same short name are told apart by their full names (a chart's axis merges equal labels)."""
+    labels = {i.pk: i.display_short_name for i in indicators}
+    counts = Counter(labels.values())
+    for i in indicators:
+        if counts[labels[i.pk]] > 1:
+            labels[i.pk] = i.display_name
+    counts = Counter(labels.values())
+    seen: Counter = Counter()
+    for i in indicators:
+        label = labels[i.pk]
+        if counts[label] > 1:
+            seen[label] += 1
+            labels[i.pk] = f"{label} ({seen[label]})"
+    return labels
