@@ -17,8 +17,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SCREENS = {"desk": (1280, 900), "phone": (375, 812)}
 HEADINGS = {"lv": ("Stiprās puses", "Kur esam vājākie"), "en": ("Strengths", "Where we are weakest")}
 PEER_MEDIAN = {"lv": "salīdzināmo pašvaldību mediān", "en": "peer median"}
-# A4 at 96 px per inch with the browser's default print margins of 1 cm: 210 mm - 2 cm.
-A4_PRINTABLE_PX = round((210 - 20) / 25.4 * 96)
+# A4 at 96 px per inch within the report's print margins (static/css/dashboards.css, @page 15 mm).
+A4_PRINTABLE_PX = int((210 - 2 * 15) / 25.4 * 96)
 
 
 def politician_pages(code: str) -> dict[str, str]:
@@ -90,5 +90,5 @@ def test_the_printed_report_keeps_every_chart_inside_the_page(demo, new_page, li
     )
     assert all(right <= A4_PRINTABLE_PX + 1 for right in svg_widths), (svg_widths, A4_PRINTABLE_PX)
     pdf = tmp_path / "report.pdf"
-    page.pdf(path=str(pdf), format="A4", margin={"top": "1cm", "bottom": "1cm", "left": "1cm", "right": "1cm"})
+    page.pdf(path=str(pdf), prefer_css_page_size=True)
     assert pdf.read_bytes().startswith(b"%PDF")
