@@ -73,8 +73,15 @@ class Dimension:
     categories: list[Category] = field(default_factory=list)
     role: str = ""  # "time" or "area" when the file says so
 
+    def __post_init__(self) -> None:
+        self.code, self.label = one_line(self.code), one_line(self.label)
+
     def position(self, code: str, label: str) -> int:
-        """The category's position, added when new (files list categories as they come)."""
+        """The category's position, added when new (files list categories as they come).
+
+        Spaces are kept as written but for line breaks (messages say a label on one line); a
+        leading `..` stays: it is the office's hierarchy (`official_areas`)."""
+        code, label = one_line(code, strip=False), one_line(label, strip=False)
         index = self._index()
         key = (code, label)
         if key not in index:
@@ -113,7 +120,13 @@ class OfficialTable:
 
 
 def failed(message: str, line: int = 0) -> ImportFailed:
-    return ImportFailed([RowError(line, message)])
+    return ImportFailed([RowError(line, one_line(message))])
+
+
+def one_line(text: str, *, strip: bool = True) -> str:
+    """Text without line breaks or other control characters (each becomes a space)."""
+    text = "".join(" " if (ch < " " or ch in "\x7f\x85\u2028\u2029") else ch for ch in str(text))
+    return text.strip() if strip else text
 
 
 def table_read(source: Path | bytes, *, name: str = "") -> OfficialTable:
@@ -150,7 +163,10 @@ def table_read(source: Path | bytes, *, name: str = "") -> OfficialTable:
 
 def table_code(name: str) -> str:
     """The office's table code in a file name as downloaded (`TRS020_roads_2024_en.csv`)."""
-    match = re.match(r"([A-Za-z]{2,5}[0-9]{2,4}[A-Za-z]?)(?![A-Za-z0-9])", Path(name).stem)
+    stem = Path(name).stem
+    match = re.match(r"([A-Za-z]{2,5}[0-9]{2,4}[A-Za-z]?)(?![A-Za-z0-9])", stem) or re.search(
+        r"(?<![A-Za-z0-9])([A-Z]{2,5}[0-9]{2,4})(?![A-Za-z0-9])", stem
+    )
     return match.group(1).upper() if match else ""
 
 
@@ -487,6 +503,9 @@ def _read_jsonstat(data: dict, name: str, version: str) -> OfficialTable:
     table = OfficialTable(format=version, name=name)
     table.title = str(data.get("label") or "").strip()
     table.source = str(data.get("source") or "").strip()
+    extension = data.get("extension")
+    if isinstance(extension, dict) and isinstance(extension.get("px"), dict):
+        table.table = str(extension["px"].get("tableid") or "").strip()  # PxWeb's JSON-stat 2.0
     try:
         dimension = data["dimension"]
         ids = list(data["id"] if "id" in data else dimension["id"])
@@ -496,7 +515,7 @@ def _read_jsonstat(data: dict, name: str, version: str) -> OfficialTable:
         if total > MAX_CELLS:
             raise failed(_("the table has more than %(max)d values") % {"max": MAX_CELLS})
         # pyjstat reads plain numbers, and a 1.x dataset as a dataset once it says so.
-        plain = json.loads(json.dumps(data, default=float), object_pairs_hook=OrderedDict)
+        plain = json.loads(json.dumps(data, default=_plain_number), object_pairs_hook=OrderedDict)
         plain["class"] = "dataset"
         by_id = pyjstat.generate_df(plain, "id")
         by_label = pyjstat.generate_df(plain, "label")
@@ -525,6 +544,10 @@ def _read_jsonstat(data: dict, name: str, version: str) -> OfficialTable:
             value = str(marker) if marker not in (None, "") else "…"
         table.cells.append(Cell(keys, _json_value(value), 0, _("value %(number)d") % {"number": n + 1}))
     return table
+
+
+def _plain_number(number: Decimal) -> int | float:
+    return int(number) if number == number.to_integral_value() else float(number)
 
 
 def _indexed(values, n: int):

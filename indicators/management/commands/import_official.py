@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from django.core.management.base import CommandParser, no_translations
+from django.core.management.base import CommandError, CommandParser, no_translations
 
 from indicators.services.official import official_import
+from networks.errors import PortalError
 from networks.management.base import ImportCommand
+from networks.tabular import ImportFailed
 
 
 class Command(ImportCommand):
@@ -37,3 +40,23 @@ class Command(ImportCommand):
                 path, item_code=options["item"], selections=options["select"], dry_run=options["dry_run"]
             ),
         )
+
+    def report_import(self, path: Path, run: Callable[[], object]) -> None:
+        """As the other imports report, but every refusal is said on stderr (the bad cells, one a
+        line; a refusal of the table as asked: an item, a dimension to select), and the failure
+        itself names the first problem: scripts read either."""
+        try:
+            report = run()
+        except ImportFailed as failure:
+            for error in failure.errors:
+                self.stderr.write(f"{path}: {error}")
+            first = failure.errors[0] if failure.errors else ""
+            raise CommandError(
+                f"{path}: {len(failure.errors)} problem(s), the first: {first}; nothing was imported"
+            ) from None
+        except PortalError as refusal:
+            self.stderr.write(f"{path}: {refusal}")
+            raise CommandError(f"{path}: {refusal}; nothing was imported") from None
+        for warning in report.warnings:
+            self.stderr.write(f"{path}: {warning}")
+        self.stdout.write(self.style.SUCCESS(f"{path}: {report}"))
