@@ -194,7 +194,7 @@ def _text(content: bytes, *, encodings: tuple[str, ...] = ("utf-8-sig",)) -> str
         content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = content[: exc.start].count(b"\n") + 1
-        raise failed(_('the file is not UTF-8 text (save it as "CSV UTF-8")'), line) from exc
+        raise failed(_('the file is not UTF-8 text (save it as "CSV UTF-8" in Excel)'), line) from exc
     raise failed(_("the file is not a text file"))  # pragma: no cover - the loop decodes UTF-8 first
 
 
@@ -275,7 +275,10 @@ def _read_xlsx(content: bytes, name: str) -> OfficialTable:
             rows.append((line, texts))
     except xlsx.CellsTooFar as exc:
         raise failed(
-            _("the sheet has cells as far as %(cell)s: an import reads at most %(rows)d rows and %(columns)d columns")
+            _(
+                "the sheet has cells as far as %(cell)s: an import reads at most %(rows)d rows and %(columns)d "
+                "columns (save a larger table as CSV)"
+            )
             % {"cell": exc.cell, "rows": XLSX_MAX_ROWS, "columns": XLSX_MAX_COLUMNS}
         ) from exc
     except xlsx.XlsxRejected as exc:
@@ -472,7 +475,7 @@ def _read_pxweb(data: dict, name: str) -> OfficialTable:
             values = list(row["values"])
             if len(key) != len(dimensions) or len(values) != max(len(contents), 1):
                 raise failed(
-                    _("data item %(number)d has %(keys)d keys and %(values)d values for %(dimensions)d dimensions")
+                    _("data entry %(number)d has %(keys)d keys and %(values)d values for %(dimensions)d dimensions")
                     % {"number": number, "keys": len(key), "values": len(values), "dimensions": len(dimensions)}
                 )
             keys = [dimension.position(code, code) for dimension, code in zip(table.dimensions, key, strict=False)]
@@ -480,7 +483,7 @@ def _read_pxweb(data: dict, name: str) -> OfficialTable:
                 full = tuple(keys) + (
                     (content.position(str(contents[n]["code"]), str(contents[n].get("text") or "")),) if content else ()
                 )
-                place = _("data item %(number)d") % {"number": number}
+                place = _("data entry %(number)d") % {"number": number}
                 table.cells.append(Cell(full, _json_value(value), 0, place))
     except (KeyError, TypeError, AttributeError) as exc:
         raise failed(_("a PxWeb answer without its columns or data (%(missing)s)") % {"missing": exc}) from exc
