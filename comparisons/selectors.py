@@ -40,7 +40,9 @@ VALUE_COLUMNS = ["network_id", "municipality_id", "period_id", "item", "number",
 # network is public: the wider peer groups' figures (n, min, max, median ...) are shown to whoever
 # may see the computed network's results, so they must not tell outsiders what only the other
 # network's members may see. Official values (a statistics office's, not typed into a round) would
-# always enter; there are none yet — when they get their own table, they are read next to these.
+# always enter; `import_official` writes them into every network that uses the item, so each
+# network reads its own copy (docs/official.md) — when they get their own table, they are read
+# next to these.
 # The same rule twice, once for the ORM and once for the raw SQL of the PostgreSQL fast paths
 # (`r` is the round, `n` its network); the tests run both.
 

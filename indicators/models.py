@@ -368,6 +368,15 @@ class SubmissionEvent(models.Model):
         return f"{self.submission}: {self.from_status} → {self.to_status}"
 
 
+class MissingStatus(models.TextChoices):
+    """Why a figure is missing, as the statistics offices mark the cell (docs/official.md)."""
+
+    NOT_AVAILABLE = "…", _("not available")
+    NIL = "-", _("nil (none exists)")
+    NOT_APPLICABLE = ".", _("not applicable")
+    CONFIDENTIAL = "..", _("confidential")
+
+
 class Value(models.Model):
     """One data item in one submission: a number stored exactly as entered, or declared missing."""
 
@@ -379,6 +388,12 @@ class Value(models.Model):
     number = models.DecimalField(_("value"), max_digits=38, decimal_places=15, null=True, blank=True)
     is_missing = models.BooleanField(_("missing"), default=False)
     missing_reason = models.TextField(_("why it is missing"), blank=True)
+    # A missing value's status as a statistics office marks the cell (`…`, `-`, `.`, `..`); empty
+    # for a number and for a figure declared missing without one. The database default keeps the
+    # bulk writers' statements that do not name it (indicators/services/values.py) valid.
+    missing_status = models.CharField(
+        _("missing status"), max_length=2, choices=MissingStatus.choices, blank=True, default="", db_default=""
+    )
     explanation = models.TextField(_("explanation"), blank=True)
     # The history is read by submission and by value, never by data item: no index on its item.
     history = HistoricalRecords(no_db_index=["item"])
@@ -392,6 +407,10 @@ class Value(models.Model):
             models.CheckConstraint(
                 condition=Q(is_missing=True, number__isnull=True) | Q(is_missing=False, number__isnull=False),
                 name="value_number_or_missing",
+            ),
+            # Only a missing value has a status.
+            models.CheckConstraint(
+                condition=Q(missing_status="") | Q(is_missing=True), name="value_status_only_when_missing"
             ),
         ]
 

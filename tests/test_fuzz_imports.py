@@ -68,8 +68,10 @@ COLUMNS = {
     ],
     "import_values": ["municipality_code", "item_code", "period", "value", "note"],
     "import_peer_groups": ["group", "municipality_code"],
+    # A statistics office's table: label columns, then years.
+    "import_official": ["Territorial unit", "Indicator", "Time period", "2024", "2025", "value"],
 }
-EXTRA_ARGS = {"import_values": ["--network", "T"]}
+EXTRA_ARGS = {"import_values": ["--network", "T"], "import_official": ["--item", "POP"]}
 APPS = ("networks", "indicators", "comparisons", "learning")
 
 # Cells a user could plausibly (or maliciously) put in any column.
@@ -321,6 +323,16 @@ def test_import_values_survives_hostile_files(catalogue, file):
 @example(file=(".csv", b"group,municipality_code\nbad name!,LVA000001\nok,LVX999999\n"))
 def test_import_peer_groups_survives_hostile_files(catalogue, file):
     check_import("import_peer_groups", *file)
+
+
+@FUZZ
+@given(file=hostile_files("import_official"))
+@example(file=(".csv", b"Territorial unit,2024\nAizkraukle municipality,12\nLatvia,x\n"))
+@example(file=(".csv", b'"Title by A\nand B"\n\nTerritorial unit,Indicator,2024\n"Aiz\nkraukles novads",a,1\n'))
+@example(file=(".json", b'{"class": "dataset", "id": ["A"], "size": [2], "dimension": {"A": {}}, "value": [1]}'))
+@example(file=(".px", b'MATRIX="X";\nSTUB="A";\nVALUES("A")="a\nb";\nDATA=\n1;\n'))
+def test_import_official_survives_hostile_files(catalogue, file):
+    check_import("import_official", *file)
 
 
 def test_a_refused_file_names_every_bad_line(catalogue, tmp_path):

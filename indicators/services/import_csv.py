@@ -186,6 +186,7 @@ class CsvRows:
         cursor.execute(
             "CREATE TEMPORARY TABLE import_values_checked ON COMMIT DROP AS"  # noqa: S608 - see above
             " SELECT n, municipality_id, item_id, period, number, is_missing, missing_reason, explanation,"
+            " ''::text AS missing_status,"
             " coalesce(municipality_id IS NULL OR item_id IS NULL"
             " OR (is_missing AND missing_reason = '')"
             " OR (NOT is_missing AND (number IS NULL OR (number <> 0 AND abs(number) >= 1e23)"

@@ -186,7 +186,7 @@ def _import_table(table: Table, network: Network, status: str, user, report: Val
                             copy.write_row((municipality_id, label, item_id, *value))
             return values_bulk_save_staged(submission_ids=submission_ids, new_ids=new_ids, user=user, total=total)
         rows: list[BulkValue] = [
-            (submission_ids[key], item_id, number, is_missing, reason, note)
+            (submission_ids[key], item_id, number, is_missing, reason, note, "")
             for key, values in grouped.items()
             for item_id, (_line, number, is_missing, reason, note) in values.items()
         ]

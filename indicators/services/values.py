@@ -11,7 +11,8 @@ again and gets no history row; a change gets one history row: the value's fields
   set-based SQL): many submissions' values at once for `import_values`, without a query per row.
   The rows come checked by `check_value_hard` like the form's (or by its SQL mirror in
   `import_csv`) and shaped like the row path's (`number` None when missing, `missing_reason`
-  only when missing, stripped text); the history rows have the row path's columns.
+  and `missing_status` only when missing, stripped text); the history rows have the row path's
+  columns. `import_official` writes through `values_bulk_save` too.
 
 It is not where values are checked (`indicators.validation`) or where submissions change status
 (`submissions`).
@@ -55,6 +56,7 @@ class ValueInput:
     is_missing: bool = False
     missing_reason: str = ""
     explanation: str = ""
+    missing_status: str = ""  # a statistics office's marker (`…`, `-`, `.`, `..`) of a missing value
 
     @property
     def is_empty(self) -> bool:
@@ -92,6 +94,7 @@ def submission_values_save(
             "number": None if given.is_missing else given.number,
             "is_missing": given.is_missing,
             "missing_reason": given.missing_reason.strip() if given.is_missing else "",
+            "missing_status": given.missing_status if given.is_missing else "",
             "explanation": given.explanation.strip(),
         }
         if value is None:
@@ -117,8 +120,11 @@ def _same(old, new) -> bool:
 
 # --- the bulk path ----------------------------------------------------------------------------
 
-# (submission_id, item_id, number, is_missing, missing_reason, explanation)
-BulkValue = tuple[int, int, Decimal | None, bool, str, str]
+# A value's own columns, in the order of `BulkValue` after its two keys.
+VALUE_FIELDS = "number, is_missing, missing_reason, explanation, missing_status"
+
+# (submission_id, item_id, number, is_missing, missing_reason, explanation, missing_status)
+BulkValue = tuple[int, int, Decimal | None, bool, str, str, str]
 BULK_BATCH = 2000
 
 
@@ -133,7 +139,7 @@ def values_bulk_save(*, rows: list[BulkValue], user, new_ids: set[int]) -> tuple
     ops = connection.ops
     value_table = ops.quote_name(Value._meta.db_table)
     history_table = ops.quote_name(Value.history.model._meta.db_table)
-    columns = "submission_id, item_id, number, is_missing, missing_reason, explanation"
+    columns = f"submission_id, item_id, {VALUE_FIELDS}"
     submission_list = sorted({row[0] for row in rows})
 
     def current() -> dict[tuple[int, int], tuple]:
@@ -141,7 +147,7 @@ def values_bulk_save(*, rows: list[BulkValue], user, new_ids: set[int]) -> tuple
         for start in range(0, len(submission_list), 500):
             for value_id, *fields in Value.objects.filter(
                 submission_id__in=submission_list[start : start + 500]
-            ).values_list("id", "submission_id", "item_id", "number", "is_missing", "missing_reason", "explanation"):
+            ).values_list("id", "submission_id", "item_id", *VALUE_FIELDS.split(", ")):
                 found[(fields[0], fields[1])] = (value_id, *fields)
         return found
 
@@ -157,18 +163,18 @@ def values_bulk_save(*, rows: list[BulkValue], user, new_ids: set[int]) -> tuple
 
     def adapt(row: BulkValue) -> list:
         number = None if row[2] is None else ops.adapt_decimalfield_value(row[2], 38, 15)
-        return [row[0], row[1], number, row[3], row[4], row[5]]
+        return [row[0], row[1], number, row[3], row[4], row[5], row[6]]
 
     with connection.cursor() as cursor:
         for start in range(0, len(to_create), BULK_BATCH):
             cursor.executemany(
-                f"INSERT INTO {value_table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s)",  # noqa: S608 - model table  # nosec B608
+                f"INSERT INTO {value_table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s)",  # noqa: S608 - model table  # nosec B608
                 [adapt(row) for row in to_create[start : start + BULK_BATCH]],
             )
         for start in range(0, len(to_update), BULK_BATCH):
             cursor.executemany(
-                f"UPDATE {value_table} SET number = %s, is_missing = %s, missing_reason = %s, explanation = %s"  # noqa: S608  # nosec B608
-                " WHERE submission_id = %s AND item_id = %s",
+                f"UPDATE {value_table} SET number = %s, is_missing = %s, missing_reason = %s, explanation = %s,"  # noqa: S608  # nosec B608
+                " missing_status = %s WHERE submission_id = %s AND item_id = %s",
                 [[*adapt(row)[2:], row[0], row[1]] for row in to_update[start : start + BULK_BATCH]],
             )
     ids = {key: found[0] for key, found in current().items()} if to_create else {}
@@ -189,7 +195,7 @@ def values_bulk_save(*, rows: list[BulkValue], user, new_ids: set[int]) -> tuple
         for start in range(0, len(history), BULK_BATCH):
             cursor.executemany(
                 f"INSERT INTO {history_table} (id, {columns}, history_date, history_type, history_user_id)"  # noqa: S608  # nosec B608
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 history[start : start + BULK_BATCH],
             )
     changed = {row[0] for row in to_create} | {row[0] for row in to_update}
@@ -203,7 +209,8 @@ def values_staging_create(cursor) -> None:
     cursor.execute(
         "CREATE TEMPORARY TABLE import_values_checked ("
         "municipality_id bigint NOT NULL, period text NOT NULL, item_id bigint NOT NULL, number numeric, "
-        "is_missing boolean NOT NULL, missing_reason text NOT NULL, explanation text NOT NULL"
+        "is_missing boolean NOT NULL, missing_reason text NOT NULL, explanation text NOT NULL,"
+        " missing_status text NOT NULL DEFAULT ''"
         ") ON COMMIT DROP"
     )
 
@@ -228,12 +235,13 @@ def values_bulk_save_staged(
     """
     value_table = connection.ops.quote_name(Value._meta.db_table)
     history_table = connection.ops.quote_name(Value.history.model._meta.db_table)
-    columns = "submission_id, item_id, number, is_missing, missing_reason, explanation"
+    columns = f"submission_id, item_id, {VALUE_FIELDS}"
     history_columns = f"id, {columns}, history_date, history_type, history_user_id"
     now = timezone.now()
     user_id = getattr(user, "pk", None)
     source = (
-        "SELECT s.submission_id, c.item_id, c.number, c.is_missing, c.missing_reason, c.explanation, s.existed"
+        "SELECT s.submission_id, c.item_id, c.number, c.is_missing, c.missing_reason, c.explanation,"
+        " c.missing_status, s.existed"
         " FROM import_values_checked AS c JOIN import_values_submissions AS s"
         " ON s.municipality_id = c.municipality_id AND s.period = c.period"
     )
@@ -260,13 +268,14 @@ def values_bulk_save_staged(
             cursor.execute(
                 f"WITH changed AS ("  # noqa: S608 - table names from the models, values as parameters  # nosec B608
                 f" UPDATE {value_table} AS v SET number = t.number, is_missing = t.is_missing,"
-                f" missing_reason = t.missing_reason, explanation = t.explanation"
+                f" missing_reason = t.missing_reason, explanation = t.explanation, missing_status = t.missing_status"
                 f" FROM ({source} WHERE s.existed) AS t"
                 f" WHERE v.submission_id = t.submission_id AND v.item_id = t.item_id"
                 f" AND (v.number IS DISTINCT FROM t.number OR v.is_missing <> t.is_missing"
-                f" OR v.missing_reason <> t.missing_reason OR v.explanation <> t.explanation)"
+                f" OR v.missing_reason <> t.missing_reason OR v.explanation <> t.explanation"
+                f" OR v.missing_status <> t.missing_status)"
                 f" RETURNING v.id, v.submission_id, v.item_id, v.number, v.is_missing, v.missing_reason,"
-                f" v.explanation)"
+                f" v.explanation, v.missing_status)"
                 f", history AS (INSERT INTO {history_table} ({history_columns})"
                 f" SELECT id, {columns}, %s, '~', %s FROM changed RETURNING submission_id)"
                 f" SELECT submission_id, count(*) FROM history GROUP BY submission_id",
