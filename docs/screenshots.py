@@ -16,14 +16,18 @@ from playwright.sync_api import sync_playwright
 OUT = Path(__file__).parent / "screenshots"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
-# (file name, path, account or None, full page)
+DESK, PHONE = (1280, 900), (375, 812)
+# (file name, path, account or None, full page, screen)
 PAGES = [
-    ("landing", "/", None, False),
-    ("overview", "/comparisons/dashboards/T3/?period=2024", "demo-viewer", False),
-    ("indicator", "/comparisons/dashboards/T3/indicators/{indicator}/?period=2024", "demo-viewer", False),
-    ("profile", "/comparisons/dashboards/T3/municipalities/LV0020000/?period=2024", "demo-viewer", False),
-    ("map", "/comparisons/dashboards/T3/map/?period=2024", "demo-viewer", False),
-    ("staff-form", "/rounds/mine/", "demo-staff", False),
+    ("first-screen", "/my/", "demo-viewer", False, DESK),
+    ("first-screen-phone", "/my/", "demo-viewer", False, PHONE),
+    ("overview", "/comparisons/dashboards/T3/?period=2024", "demo-viewer", False, DESK),
+    ("overview-phone", "/comparisons/dashboards/T3/?period=2024", "demo-viewer", False, PHONE),
+    ("indicator", "/comparisons/dashboards/T3/indicators/{indicator}/?period=2024", "demo-viewer", False, DESK),
+    ("profile", "/comparisons/dashboards/T3/municipalities/LV0020000/?period=2024", "demo-viewer", False, DESK),
+    ("map", "/comparisons/dashboards/T3/map/?period=2024", "demo-viewer", False, DESK),
+    ("staff-form", "/rounds/mine/", "demo-staff", False, DESK),
+    ("landing", "/", None, False, DESK),
 ]
 
 
@@ -37,10 +41,10 @@ def main() -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
         sessions = {}
-        for name, path, account, full in PAGES:
-            if account not in sessions:
+        for name, path, account, full, (width, height) in PAGES:
+            if (account, width) not in sessions:
                 context = browser.new_context(
-                    locale=args.language, viewport={"width": 1280, "height": 900}, device_scale_factor=1
+                    locale=args.language, viewport={"width": width, "height": height}, device_scale_factor=1
                 )
                 context.add_cookies([{"name": "django_language", "value": args.language, "url": args.base}])
                 page = context.new_page()
@@ -50,8 +54,8 @@ def main() -> None:
                     page.fill("input[name=password]", "benchlearning-demo")
                     page.click("#content form button[type=submit]")
                     page.wait_for_load_state("networkidle")
-                sessions[account] = page
-            page = sessions[account]
+                sessions[account, width] = page
+            page = sessions[account, width]
             page.goto(args.base + path.format(indicator=args.indicator))
             page.wait_for_load_state("networkidle")
             if name == "staff-form":
