@@ -240,6 +240,8 @@ EMAIL_HOST_USER = envstr("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "benchlearning@localhost")
+# The portal's address as people reach it: e-mails link to pages with it.
+PORTAL_URL = envstr("PORTAL_URL", "http://127.0.0.1:8000")
 
 # Celery: Redis when CELERY_BROKER_URL is set; otherwise tasks run eagerly in this process.
 CELERY_BROKER_URL = envstr("CELERY_BROKER_URL")

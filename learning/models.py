@@ -256,3 +256,47 @@ class Meeting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.network.code} {self.date}: {self.title}"
+
+
+class Follow(models.Model):
+    """A person follows a municipality or an indicator of a network: when a round of the network
+    is published, the publication's e-mail to them carries the sentences for what they follow
+    (`learning.follows`). Exactly one of ``municipality`` and ``indicator`` is set."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows")
+    network = models.ForeignKey(Network, verbose_name=_("network"), on_delete=models.CASCADE, related_name="+")
+    municipality = models.ForeignKey(
+        Municipality, verbose_name=_("municipality"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    indicator = models.ForeignKey(
+        Indicator, verbose_name=_("indicator"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # The language the person used when they chose to follow: their e-mail is written in it.
+    language = models.CharField(_("language"), max_length=8, default="lv")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("follow")
+        verbose_name_plural = _("follows")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(municipality__isnull=True, indicator__isnull=False)
+                | models.Q(municipality__isnull=False, indicator__isnull=True),
+                name="follow_one_subject",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "network", "municipality"],
+                condition=models.Q(indicator__isnull=True),
+                name="follow_municipality_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "network", "indicator"],
+                condition=models.Q(municipality__isnull=True),
+                name="follow_indicator_unique",
+            ),
+        ]
+        # The digest reads a network's followers.
+        indexes = [models.Index(fields=["network", "user"], name="follow_network_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.network.code} {self.municipality or self.indicator}"

@@ -14,6 +14,7 @@ from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -23,6 +24,7 @@ from indicators.services.periods import period_get_or_create
 from networks import permissions
 from networks.models import Municipality, Network, Role
 
+from . import follows
 from .models import ImprovementPlan, Meeting, PlanAction, PlanTarget, PracticeAttachment, PracticeCase, Tag
 from .selectors import network_activity
 
@@ -310,7 +312,9 @@ def network_digest_send(*, round_id: int) -> int:
     """E-mail the network's people what happened since the previous publication; return the count.
 
     Called after the round's publication is committed. Everyone with an active account and an
-    e-mail address who is staff or viewer of a member municipality, or a coordinator, gets one.
+    e-mail address who is staff or viewer of a member municipality, or a coordinator, gets one;
+    so does whoever follows one of the network's municipalities or indicators and may see the
+    round (with the sentences for what they follow, `learning.follows`). One message a person.
     """
     round_ = Round.objects.select_related("network", "period").get(pk=round_id)
     network = round_.network
@@ -326,8 +330,6 @@ def network_digest_send(*, round_id: int) -> int:
             .values_list("user__email", flat=True)
         )
     )
-    if not recipients:
-        return 0
     previous = (
         Round.objects.filter(network=network, published_at__isnull=False, published_at__lt=round_.published_at)
         .exclude(pk=round_.pk)
@@ -336,12 +338,33 @@ def network_digest_send(*, round_id: int) -> int:
         .first()
     )
     activity = network_activity(network=network, since=previous, public_only=False)
-    # One message for everyone, in the installation's language (as the round notifications).
+    sender = settings.DEFAULT_FROM_EMAIL
+    # Who follows something of the network gets one message of their own, in the language they
+    # chose in, with the sentences for what they follow and a one-click way out.
+    following = follows.followers(network=network)
+    followed_addresses = {group[0].user.email for group in following.values()}
+    messages = []
+    for group in following.values():
+        user = group[0].user
+        with translation.override(group[0].language):
+            lines = follows.follow_lines(round_=round_, follows=group, user=user, member_ids=member_ids)
+            if not lines and user.email not in recipients:
+                continue
+            subject, body = _digest_text(network, round_, activity)
+            if lines:
+                body += "\n\n" + _("What you follow:") + "\n\n" + "\n".join(lines)
+                token = follows.unsubscribe_token(user)
+                body += "\n" + _("Stop these e-mails about what you follow:") + " "
+                body += follows.absolute(reverse("learning:unsubscribe", kwargs={"token": token}))
+        messages.append((subject, body, sender, [user.email]))
+    # Everyone else: one message for all, in the installation's language (as the round notifications).
     with translation.override(settings.LANGUAGE_CODE):
         subject, body = _digest_text(network, round_, activity)
-    sender = settings.DEFAULT_FROM_EMAIL
     # One message per person: addresses are not shown to each other.
-    return send_mass_mail([(subject, body, sender, [address]) for address in recipients])
+    messages += [(subject, body, sender, [address]) for address in recipients if address not in followed_addresses]
+    if not messages:
+        return 0
+    return send_mass_mail(messages)
 
 
 def _digest_text(network, round_, activity) -> tuple[str, str]:

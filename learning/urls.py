@@ -29,5 +29,8 @@ urlpatterns = [
     path("networks/<str:code>/activity/", views.network_activity, name="network_activity"),
     path("networks/<str:code>/awards/", views.network_awards, name="network_awards"),
     path("meetings/<id:pk>/", views.meeting_detail, name="meeting_detail"),
+    path("follow/<str:network>/<str:kind>/<str:code>/", views.follow, name="follow"),
+    path("follows/", views.follow_list, name="follows"),
+    path("follows/stop/<str:token>/", views.follows_stop, name="unsubscribe"),
     path("meetings/<id:pk>/edit/", views.meeting_edit, name="meeting_edit"),
 ]

@@ -5,17 +5,20 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from indicators.models import Indicator
 from networks import permissions
 from networks.models import Membership, Municipality, Network
 
-from . import selectors, services
+from . import follows, selectors, services
 from .forms import (
     MeetingForm,
     PlanActionForm,
@@ -422,3 +425,51 @@ def network_awards(request: HttpRequest, code: str) -> HttpResponse:
     permissions.require(permissions.can_view_network(request.user, network))
     context = {"network": network, "awards": selectors.network_awards(user=request.user, network=network)}
     return render(request, "learning/awards.html", context)
+
+
+# --- following a municipality or an indicator --------------------------------------------------
+
+
+@require_POST
+@login_required
+def follow(request: HttpRequest, network: str, kind: str, code: str) -> HttpResponse:
+    """Follow (``action=follow``) or stop following (``action=stop``) a member municipality or an
+    indicator of the network's set."""
+    network_obj = get_object_or_404(Network, code=network)
+    if kind == "municipality":
+        subject = {"municipality": get_object_or_404(Municipality, code=code, memberships__network=network_obj)}
+    elif kind == "indicator":
+        subject = {"indicator": get_object_or_404(Indicator, code=code, network_links__network=network_obj)}
+    else:
+        raise Http404
+    following = request.POST.get("action", "follow") != "stop"
+    try:
+        follows.follow_set(
+            user=request.user, network=network_obj, following=following, language=request.LANGUAGE_CODE, **subject
+        )
+    except follows.FollowError as error:
+        raise PermissionDenied from error
+    if following:
+        messages.success(request, _("You follow it now: you get an e-mail when new results are published."))
+    else:
+        messages.info(request, _("You no longer follow it."))
+    target = request.POST.get("next", "")
+    host, secure = request.get_host(), request.is_secure()
+    safe = url_has_allowed_host_and_scheme(target, allowed_hosts={host}, require_https=secure)
+    if not safe:
+        target = reverse("learning:follows")
+    return redirect(target)
+
+
+@login_required
+def follow_list(request: HttpRequest) -> HttpResponse:
+    """What the person follows, each with a button to stop."""
+    return render(request, "learning/follow_list.html", {"follows": follows.follows_of(user=request.user)})
+
+
+def follows_stop(request: HttpRequest, token: str) -> HttpResponse:
+    """One click from the e-mail: every follow of the person stops (no sign-in needed)."""
+    stopped = follows.unsubscribe(token[:400])
+    if stopped is None:
+        return render(request, "learning/follows_stopped.html", {"invalid": True}, status=400)
+    return render(request, "learning/follows_stopped.html", {"stopped": stopped})

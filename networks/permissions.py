@@ -173,6 +173,15 @@ def is_network_member(user: AnyUser, network: Network, member_ids: set[int] | fr
     return bool(roles_of(user).municipalities_in(network.pk) & set(member_ids))
 
 
+def can_follow(user: AnyUser, network: Network, member_ids: set[int] | frozenset[int]) -> bool:
+    """Follow a network's municipality or indicator (e-mails on publication): a signed-in person
+    who may see the network's published results — anyone for a public network, members otherwise.
+    What the e-mail then says is checked again when it is sent (`results_visibility`)."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return network.is_public or is_network_member(user, network, member_ids)
+
+
 def can_use_workspace(user: AnyUser) -> bool:
     """The personal start page ("my work") is for every signed-in person."""
     return bool(user.is_authenticated and user.is_active)

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from learning import selectors
+from networks import permissions
 
 register = template.Library()
 
@@ -40,3 +41,17 @@ def plan_progress_panel(context, scope, municipality) -> dict:
     for target in selectors.profile_plan_targets(user=user, scope=scope, municipality=municipality):
         plans.setdefault(target.plan_id, (target.plan, []))[1].append(target.progress)
     return {"plans": list(plans.values())}
+
+
+@register.inclusion_tag("learning/_follow.html", takes_context=True)
+def follow_button(context, scope, municipality=None, indicator=None) -> dict:
+    """A button to follow a municipality or an indicator of the scope's network. No query: the
+    action is idempotent, and what the person follows is listed on its own page."""
+    request = context["request"]
+    kind, code = ("municipality", municipality.code) if municipality is not None else ("indicator", indicator.code)
+    return {
+        "may_follow": permissions.can_follow(request.user, scope.network, scope.member_ids),
+        "action": reverse("learning:follow", kwargs={"network": scope.network.code, "kind": kind, "code": code}),
+        "next": request.get_full_path(),
+        "csrf_token": context.get("csrf_token"),
+    }

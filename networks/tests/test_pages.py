@@ -139,6 +139,7 @@ PAGES = {
     "learning:meeting_edit": (lambda w: {"pk": learning_objects(w)["meeting"].pk}, {"coordinator", "admin"}),
     "learning:network_activity": (lambda w: {"code": "T"}, ALL),
     "learning:network_awards": (lambda w: {"code": "T"}, ALL),
+    "learning:follows": (None, SIGNED_IN),
 }
 # Pages that only answer POST, or need a token: checked by their own tests.
 NOT_GET_PAGES = {
@@ -159,6 +160,8 @@ NOT_GET_PAGES = {
     "learning:plan_target_add": "POST only: tested in learning/tests/test_plans.py",
     "learning:plan_target_delete": "POST only: tested in learning/tests/test_plans.py",
     "learning:plan_action_add": "POST only: tested in learning/tests/test_plans.py",
+    "learning:follow": "POST only: every persona tested in learning/tests/test_follows.py",
+    "learning:unsubscribe": "needs a signed token: tested in learning/tests/test_follows.py",
 }
 # Pages that need more than 8 queries, with the reason (still a constant, asserted here).
 QUERY_LIMITS = {
