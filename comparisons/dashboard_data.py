@@ -182,7 +182,8 @@ class OverviewData:
     municipalities: list[Municipality]  # every reporting member, in the sort's order
     rows: list[Municipality]  # the page's (every one for an export)
     columns: list[Indicator]  # the page's (every one for an export)
-    cells: dict[tuple[int, int], tuple[float | None, str, int | None]] = field(default_factory=dict)
+    # (value, band, rank, median, mad, n) by (municipality, indicator): `overview_cells`
+    cells: dict[tuple[int, int], tuple] = field(default_factory=dict)
 
 
 def overview_data(

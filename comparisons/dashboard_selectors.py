@@ -482,8 +482,9 @@ def indicator_ranks(*, scope: DashboardScope, indicator: Indicator) -> dict[int,
 
 def overview_cells(
     *, scope: DashboardScope, municipality_ids: list[int], indicator_ids: list[int]
-) -> dict[tuple[int, int], tuple[float | None, str, int | None]]:
-    """(municipality, indicator) -> (value, band, rank) for one page of the overview's matrix."""
+) -> dict[tuple[int, int], tuple]:
+    """(municipality, indicator) -> (value, band, rank, median, mad, n) for one page of the
+    overview's matrix (the median, MAD and n say the cell in words)."""
     if scope.round is None or not municipality_ids or not indicator_ids:
         return {}
     rows = Result.objects.filter(
@@ -492,8 +493,8 @@ def overview_cells(
         peer_group=scope.peer_group,
         indicator_id__in=indicator_ids,
         municipality_id__in=municipality_ids,
-    ).values_list("municipality_id", "indicator_id", "value", "band", "rank")
-    return {(m, i): (value, band, rank) for m, i, value, band, rank in rows}
+    ).values_list("municipality_id", "indicator_id", "value", "band", "rank", "median", "mad", "n")
+    return {(m, i): tuple(rest) for m, i, *rest in rows}
 
 
 # --- the open-data API: rows of many networks at once ---------------------------------------------

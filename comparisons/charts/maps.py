@@ -43,7 +43,8 @@ def heatmap(
 
     ``frame``: long, ``municipality``, ``indicator`` (the name shown on the axis), ``band``,
     ``text`` (the shown value) and optionally ``code`` (the indicator's catalogue code, given
-    in the hover text after ``code_label``). Neutral indicators (no band) and missing values
+    in the hover text after ``code_label``) and ``words`` (the cell's sentence, `comparisons.words`,
+    given in the hover text). Neutral indicators (no band) and missing values
     stay blank. ``highlight``: the viewer's municipality, whose row is outlined and marked ▶.
     Every row label is drawn: the figure grows by a fixed height a row.
     """
@@ -57,6 +58,10 @@ def heatmap(
     )
     lookup = {(municipality, indicator): (band, shown) for municipality, indicator, band, shown in cells}
     codes = dict(zip(frame["indicator"].tolist(), frame["code"].tolist(), strict=True)) if "code" in frame else {}
+    words = {}
+    if "words" in frame:
+        keys = zip(frame["municipality"].tolist(), frame["indicator"].tolist(), strict=True)
+        words = dict(zip(keys, frame["words"].tolist(), strict=True))
     z, text = [], []
     for municipality in municipality_order:
         z_row, text_row = [], []
@@ -76,7 +81,19 @@ def heatmap(
     ]
     hover = "%{y} · %{x}: %{text}"
     customdata = None
-    if codes:
+    if words:
+        # The cell's sentence, then the code line for those who look an indicator up.
+        customdata = [
+            [
+                [_text(words.get((municipality, indicator)) or ""), _text(codes.get(indicator, ""))]
+                for indicator in indicator_order
+            ]
+            for municipality in municipality_order
+        ]
+        hover += "<br>%{customdata[0]}"
+        if codes:
+            hover += "<br>" + code_label + ": %{customdata[1]}"
+    elif codes:
         # The code line for those who look an indicator up in the catalogue or the API.
         row = [_text(codes.get(indicator, "")) for indicator in indicator_order]
         customdata = [list(row) for _ in municipality_order]

@@ -47,8 +47,9 @@ def test_the_overview_names_its_columns_and_keeps_codes_for_the_download(world, 
     heat = chart_figures(html)["chart-heatmap"]["data"][0]
     assert "Sociālie dzīvokļi" in heat["x"] and "SOC" not in heat["x"]
     # The code is the hover text's last line.
-    assert heat["customdata"][0][heat["x"].index("Sociālie dzīvokļi")] == "SOC"
-    assert "kods: %{customdata}" in heat["hovertemplate"]
+    # Each cell: its sentence, then the code (the tooltip's last line).
+    assert heat["customdata"][0][heat["x"].index("Sociālie dzīvokļi")][1] == "SOC"
+    assert "kods: %{customdata[1]}" in heat["hovertemplate"]
     export = client.get(pages(world)["overview"], {"period": "2024", "export": "heatmap", "format": "csv"})
     assert export.content.decode("utf-8-sig").splitlines()[0].split(",")[2:] == ["COST", "SIZE", "SOC"]
 

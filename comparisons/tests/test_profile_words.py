@@ -119,3 +119,17 @@ def test_neighbours_are_explained_with_names_and_no_position_of_one(world, data)
     assert "area (km²)" in html and "area_km2" not in html
     assert "Position 1 of 1" not in html
     assert "each municipality is compared with its own nearest neighbours" in html
+
+
+def test_the_overview_tooltips_say_each_cell_in_words(world, data):
+    import json
+
+    url = reverse("comparisons:overview", kwargs={"network": "T"})
+    html = world.client("viewer_a").get(url, {"period": "2024"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    figure = json.loads(re.search(r'<script id="chart-heatmap" type="application/json">(.*?)</script>', html, re.S)[1])
+    trace = figure["data"][0]
+    assert "%{customdata[0]}" in trace["hovertemplate"]
+    sentences = [cell[0] for row in trace["customdata"] for cell in row]
+    # D's SOC 50 against the median 25 with a MAD of 15: "better".
+    assert "50.0\u00a0per 1000 is better than the peer median (25.0\u00a0per 1000)." in sentences
+    assert any(cell[1] == "SOC" for row in trace["customdata"] for cell in row)

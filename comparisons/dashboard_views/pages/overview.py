@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from ... import charts
 from ...dashboard_data import OverviewData, page_bounds
 from ...dashboard_selectors import DashboardScope
+from ...words import comparison_words
 from ..tables import BandChip, BandListEntry, Cell, Table, number, number_style, url_maker
 from .shared import chart_entry, indicator_labels, page_state, peer_group_label, period_label, separators
 
@@ -54,6 +55,20 @@ def _rows_state(query: Mapping[str, str]) -> dict[str, str]:
     return {"page": page} if page.isdigit() and page != "1" else {}
 
 
+def _cell_words(indicator, value, median, mad, n) -> str:
+    """A heatmap cell's sentence for its tooltip ("" where the figures must stand alone)."""
+    said = comparison_words(
+        value=value,
+        median=median,
+        mad=mad,
+        n=n,
+        polarity=indicator.polarity,
+        decimals=indicator.decimals,
+        unit=indicator.display_unit,
+    )
+    return said.text if said else ""
+
+
 def _heat(
     scope: DashboardScope, data: OverviewData, labels: dict[int, str], *, exporting: bool
 ) -> tuple[Table, list[dict], list[BandListEntry]]:
@@ -87,7 +102,7 @@ def _heat(
                 row_cells.append(Cell())
                 chips.append(BandChip(label=labels[indicator.pk], title=indicator.display_name, band="grey", shown="—"))
                 continue
-            value, band, _rank = found
+            value, band, _rank, median, mad, n = found
             shown = number(value, indicator.decimals, style)
             row_cells.append(
                 Cell(raw=value, decimals=indicator.decimals, display=f"{charts.band_icon(band)} {shown}".strip())
@@ -103,6 +118,7 @@ def _heat(
                         "code": indicator.code,
                         "band": band,
                         "text": shown,
+                        "words": _cell_words(indicator, value, median, mad, n),
                     }
                 )
         own = municipality.pk in scope.own_ids
