@@ -249,6 +249,11 @@ def overview_data(
 # --- map ---------------------------------------------------------------------------------------------
 
 
+#: Boundaries shipped with the portal (data/boundaries/): official VARAM/VZD data, CC0.
+SHIPPED_BOUNDARIES = Path(settings.BASE_DIR) / "data" / "boundaries"
+SHIPPED_ATTRIBUTION = "Administratīvās teritorijas, VARAM/VZD, data.gov.lv (CC0)"
+
+
 @dataclass
 class MapData:
     indicators: list[Indicator]
@@ -257,6 +262,7 @@ class MapData:
     highlight: Municipality | None
     geojson: dict | None  # the installation's boundaries, or None for the grid map
     code_property: str = ""
+    attribution: str = ""  # the shipped boundaries' source; empty for an operator's own file
 
 
 def map_data(*, scope: DashboardScope, code: str, highlight_code: str) -> MapData:
@@ -271,6 +277,7 @@ def map_data(*, scope: DashboardScope, code: str, highlight_code: str) -> MapDat
         highlight=highlighted(scope, highlight_code),
         geojson=geojson,
         code_property=settings.COMPARISON_BOUNDARIES_CODE_PROPERTY if geojson is not None else "",
+        attribution=boundaries_attribution() if geojson is not None else "",
     )
 
 
@@ -285,3 +292,9 @@ def boundaries() -> dict | None:
     if not path or not Path(path).is_file():
         return None
     return _load_geojson(path, Path(path).stat().st_mtime)
+
+
+def boundaries_attribution() -> str:
+    """The source to credit under the map when the boundaries are the ones shipped with the portal."""
+    path = settings.COMPARISON_BOUNDARIES_GEOJSON
+    return SHIPPED_ATTRIBUTION if path and Path(path).resolve().parent == SHIPPED_BOUNDARIES.resolve() else ""
