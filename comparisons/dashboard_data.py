@@ -19,7 +19,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from indicators.models import DataItem, Indicator
+from indicators.models import DataItem, Indicator, Polarity
 from networks.models import Municipality
 
 from . import dashboard_selectors as selectors
@@ -266,9 +266,9 @@ class MapData:
 
 
 def map_data(*, scope: DashboardScope, code: str, highlight_code: str) -> MapData:
-    """One indicator (``code``, else the network's first) for every member, and the boundaries."""
+    """One indicator (``code``, else the network's first with bands) for every member, and the boundaries."""
     indicators = selectors.network_indicator_list(network=scope.network) if scope.ready else []
-    indicator = next((i for i in indicators if i.code == code), indicators[0] if indicators else None)
+    indicator = next((i for i in indicators if i.code == code), None) or default_map_indicator(indicators)
     geojson = boundaries()
     return MapData(
         indicators=indicators,
@@ -279,6 +279,13 @@ def map_data(*, scope: DashboardScope, code: str, highlight_code: str) -> MapDat
         code_property=settings.COMPARISON_BOUNDARIES_CODE_PROPERTY if geojson is not None else "",
         attribution=boundaries_attribution() if geojson is not None else "",
     )
+
+
+def default_map_indicator(indicators: list[Indicator]) -> Indicator | None:
+    """The first indicator with bands (higher or lower is better): a neutral one leaves the map
+    uncoloured. The first of all when every one is neutral."""
+    banded = (i for i in indicators if i.polarity != Polarity.NEUTRAL)
+    return next(banded, indicators[0] if indicators else None)
 
 
 @lru_cache(maxsize=4)

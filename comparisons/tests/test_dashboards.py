@@ -14,9 +14,10 @@ from django.contrib.staticfiles import finders
 from django.urls import reverse
 from django.utils import translation
 
+from comparisons.dashboard_selectors import network_indicator_list
 from comparisons.models import RecomputeRun, Result
 from conftest import PERSONAS
-from indicators.models import Round
+from indicators.models import NetworkIndicator, Round
 from networks.models import Municipality, Network
 from tests.test_security import INLINE_HANDLER, SCRIPT_TAG, inline_scripts
 
@@ -422,3 +423,22 @@ def test_names_reach_the_charts_as_text_never_as_plotly_markup(world, data, pers
         texts += _texts(figures)
     assert not [text for text in texts if "<a" in text.lower() or "<b>" in text.lower()]
     assert any("&lt;a href=" in text for text in texts)  # the name is there, as text
+
+
+def test_map_opens_on_the_first_indicator_with_bands(world, data, django_assert_max_num_queries):
+    links = NetworkIndicator.objects.filter(network=world.network)
+    links.exclude(indicator=data.size).update(position=5)
+    links.filter(indicator=data.size).update(position=1)  # the neutral indicator comes first
+    Municipality.objects.filter(pk=world.a.pk).update(code="LV0020000")  # on the shipped boundaries
+    client = world.client("viewer_a")
+    with django_assert_max_num_queries(12):
+        response = client.get(pages(world)["map"], {"period": "2024"})
+    html = html_of(response)
+    first_banded = next(i for i in network_indicator_list(network=world.network) if i.polarity != "neutral")
+    assert first_banded.code in {"SOC", "COST"}
+    assert f'<option value="{first_banded.code}" selected>' in html
+    assert '<option value="SIZE">' in html  # the neutral one is still offered
+    traces = chart_figures(html)["chart-map"]["data"]
+    assert any(trace.get("showlegend") for trace in traces)  # bands drawn, not an empty map
+    html = html_of(client.get(pages(world)["map"], {"period": "2024", "indicator": "SIZE"}))
+    assert '<option value="SIZE" selected>' in html
