@@ -198,6 +198,9 @@ def grid_map(
     return _layout(figure, title=title, separators=separators, height=560)
 
 
+LEGEND_RANK = {"green": 1, "yellow": 2, "red": 3, "grey": 4}
+
+
 def _rings(geometry: Mapping) -> list[list[list[float]]]:
     if geometry.get("type") == "Polygon":
         return [geometry["coordinates"][0]]
@@ -247,6 +250,7 @@ def choropleth(
                     name=_text(f"{band_icon(band)} {(band_labels or {}).get(band, band)}" if band else name),
                     legendgroup=_text(band or "none"),
                     showlegend=legend,
+                    legendrank=LEGEND_RANK.get(band) if legend else None,  # best first, as on the grid map
                     text=f"{band_icon(band)} {name}: {getattr(row, 'text', '') if row is not None else ''}",
                     hoverinfo="text",
                 )
