@@ -227,10 +227,13 @@ def choropleth(
     shown_bands: set[str] = set()
     mean_lat: list[float] = []
     for feature in geojson.get("features", []):
-        code = str((feature.get("properties") or {}).get(code_property, ""))
+        properties = feature.get("properties") or {}
+        code = str(properties.get(code_property, ""))
         row = rows.get(code)
         band = getattr(row, "band", None) if row is not None else None
-        name = getattr(row, "name", code) if row is not None else code
+        # Not in the frame (not a member): the feature's own name, no value.
+        name = getattr(row, "name", code) if row is not None else properties.get("name_lv") or code
+        hover = f"{band_icon(band)} {name}: {row.text}" if row is not None else name
         for ring in _rings(feature.get("geometry") or {}):
             lons = [point[0] for point in ring]
             lats = [point[1] for point in ring]
@@ -251,7 +254,7 @@ def choropleth(
                     legendgroup=_text(band or "none"),
                     showlegend=legend,
                     legendrank=LEGEND_RANK.get(band) if legend else None,  # best first, as on the grid map
-                    text=f"{band_icon(band)} {name}: {getattr(row, 'text', '') if row is not None else ''}",
+                    text=hover,
                     hoverinfo="text",
                 )
             )

@@ -296,6 +296,7 @@ def test_map_is_a_choropleth_of_the_shipped_boundaries_by_default(world, data):
         assert len(traces) == 43 and {trace["fill"] for trace in traces} == {"toself"}
         filled = [trace for trace in traces if trace["fillcolor"] != "#FFFFFF"]
         assert len(filled) == 1 and "Aizkrauk" in filled[0]["text"]
+        assert "Varakļānu novads" in {trace["text"] for trace in traces}  # not a member: its name, no value
         assert credit + "Administratīvās teritorijas, VARAM/VZD, data.gov.lv (CC0)" in html
 
 
