@@ -310,11 +310,14 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Dashboards: an optional GeoJSON of municipality boundaries (a local file; nothing is
-# fetched at run time) turns the grid map into a choropleth. Features are matched on the
-# property named below against the municipality code.
-COMPARISON_BOUNDARIES_GEOJSON = envstr("COMPARISON_BOUNDARIES_GEOJSON")
-COMPARISON_BOUNDARIES_CODE_PROPERTY = envstr("COMPARISON_BOUNDARIES_CODE_PROPERTY", "code")
+# Dashboards: the map is a choropleth of the municipal boundaries in this GeoJSON (a local file;
+# nothing is fetched at run time), by default the Latvian municipalities of 2021-2025 shipped in
+# data/boundaries/. Features are matched on the property named below against the municipality
+# code (ATVK). An empty value draws the grid map of centroids instead.
+COMPARISON_BOUNDARIES_GEOJSON = envstr(
+    "COMPARISON_BOUNDARIES_GEOJSON", str(BASE_DIR / "data" / "boundaries" / "lv_municipalities_2021_43_approx.geojson")
+)
+COMPARISON_BOUNDARIES_CODE_PROPERTY = envstr("COMPARISON_BOUNDARIES_CODE_PROPERTY", "atvk_code")
 
 # Open-data API: read-only JSON, session login for members, OpenAPI at /api/schema/.
 REST_FRAMEWORK = {

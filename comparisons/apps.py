@@ -14,7 +14,7 @@ class ComparisonsConfig(AppConfig):
         from networks import events
         from networks.sections import workspace_panel_register
 
-        from . import landing, triggers
+        from . import checks, landing, triggers  # noqa: F401 - checks registers the system checks
 
         events.subscribe(events.VALUES_CHANGED, triggers.results_stale, in_transaction=True)
         events.subscribe(events.NETWORK_CHANGED, triggers.results_stale_network, in_transaction=True)

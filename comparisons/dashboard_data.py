@@ -19,7 +19,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from indicators.models import DataItem, Indicator
+from indicators.models import DataItem, Indicator, Polarity
 from networks.models import Municipality
 
 from . import dashboard_selectors as selectors
@@ -250,6 +250,11 @@ def overview_data(
 # --- map ---------------------------------------------------------------------------------------------
 
 
+#: Boundaries shipped with the portal (data/boundaries/): official VARAM/VZD data, CC0.
+SHIPPED_BOUNDARIES = Path(settings.BASE_DIR) / "data" / "boundaries"
+SHIPPED_ATTRIBUTION = "Administratīvās teritorijas, VARAM/VZD, data.gov.lv (CC0)"
+
+
 @dataclass
 class MapData:
     indicators: list[Indicator]
@@ -258,12 +263,13 @@ class MapData:
     highlight: Municipality | None
     geojson: dict | None  # the installation's boundaries, or None for the grid map
     code_property: str = ""
+    attribution: str = ""  # the shipped boundaries' source; empty for an operator's own file
 
 
 def map_data(*, scope: DashboardScope, code: str, highlight_code: str) -> MapData:
-    """One indicator (``code``, else the network's first) for every member, and the boundaries."""
+    """One indicator (``code``, else the network's first with bands) for every member, and the boundaries."""
     indicators = selectors.network_indicator_list(network=scope.network) if scope.ready else []
-    indicator = next((i for i in indicators if i.code == code), indicators[0] if indicators else None)
+    indicator = next((i for i in indicators if i.code == code), None) or default_map_indicator(indicators)
     geojson = boundaries()
     return MapData(
         indicators=indicators,
@@ -272,7 +278,15 @@ def map_data(*, scope: DashboardScope, code: str, highlight_code: str) -> MapDat
         highlight=highlighted(scope, highlight_code),
         geojson=geojson,
         code_property=settings.COMPARISON_BOUNDARIES_CODE_PROPERTY if geojson is not None else "",
+        attribution=boundaries_attribution() if geojson is not None else "",
     )
+
+
+def default_map_indicator(indicators: list[Indicator]) -> Indicator | None:
+    """The first indicator with bands (higher or lower is better): a neutral one leaves the map
+    uncoloured. The first of all when every one is neutral."""
+    banded = (i for i in indicators if i.polarity != Polarity.NEUTRAL)
+    return next(banded, indicators[0] if indicators else None)
 
 
 @lru_cache(maxsize=4)
@@ -286,3 +300,9 @@ def boundaries() -> dict | None:
     if not path or not Path(path).is_file():
         return None
     return _load_geojson(path, Path(path).stat().st_mtime)
+
+
+def boundaries_attribution() -> str:
+    """The source to credit under the map when the boundaries are the ones shipped with the portal."""
+    path = settings.COMPARISON_BOUNDARIES_GEOJSON
+    return SHIPPED_ATTRIBUTION if path and Path(path).resolve().parent == SHIPPED_BOUNDARIES.resolve() else ""

@@ -75,3 +75,16 @@ def test_no_broker_means_tasks_run_in_process():
         "shell", "--no-imports", "-c", code, env={"DEBUG": "1", "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0"}
     )
     assert with_broker.stdout.strip() == "False"
+
+
+def test_the_map_uses_the_shipped_boundaries_unless_the_environment_says_otherwise():
+    code = (
+        "from django.conf import settings; "
+        "print(repr(settings.COMPARISON_BOUNDARIES_GEOJSON), settings.COMPARISON_BOUNDARIES_CODE_PROPERTY)"
+    )
+    default = manage("shell", "--no-imports", "-c", code, env={"DEBUG": "1"})
+    shipped = ROOT / "data" / "boundaries" / "lv_municipalities_2021_43_approx.geojson"
+    assert default.stdout.split() == [repr(str(shipped)), "atvk_code"]
+    assert shipped.is_file()
+    empty = manage("shell", "--no-imports", "-c", code, env={"DEBUG": "1", "COMPARISON_BOUNDARIES_GEOJSON": ""})
+    assert empty.stdout.split() == ["''", "atvk_code"]  # an empty value: the grid map

@@ -215,6 +215,9 @@ def grid_map(
     return _layout(figure, title=title, separators=separators, height=560)
 
 
+LEGEND_RANK = {"green": 1, "yellow": 2, "red": 3, "grey": 4}
+
+
 def _rings(geometry: Mapping) -> list[list[list[float]]]:
     if geometry.get("type") == "Polygon":
         return [geometry["coordinates"][0]]
@@ -241,10 +244,13 @@ def choropleth(
     shown_bands: set[str] = set()
     mean_lat: list[float] = []
     for feature in geojson.get("features", []):
-        code = str((feature.get("properties") or {}).get(code_property, ""))
+        properties = feature.get("properties") or {}
+        code = str(properties.get(code_property, ""))
         row = rows.get(code)
         band = getattr(row, "band", None) if row is not None else None
-        name = getattr(row, "name", code) if row is not None else code
+        # Not in the frame (not a member): the feature's own name, no value.
+        name = getattr(row, "name", code) if row is not None else properties.get("name_lv") or code
+        hover = f"{band_icon(band)} {name}: {row.text}" if row is not None else name
         for ring in _rings(feature.get("geometry") or {}):
             lons = [point[0] for point in ring]
             lats = [point[1] for point in ring]
@@ -264,7 +270,8 @@ def choropleth(
                     name=_text(f"{band_icon(band)} {(band_labels or {}).get(band, band)}" if band else name),
                     legendgroup=_text(band or "none"),
                     showlegend=legend,
-                    text=f"{band_icon(band)} {name}: {getattr(row, 'text', '') if row is not None else ''}",
+                    legendrank=LEGEND_RANK.get(band) if legend else None,  # best first, as on the grid map
+                    text=hover,
                     hoverinfo="text",
                 )
             )

@@ -6,16 +6,19 @@ from __future__ import annotations
 import json
 import re
 import statistics
+from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 from django.utils import translation
 
+from comparisons.dashboard_selectors import network_indicator_list
 from comparisons.models import RecomputeRun, Result
 from conftest import PERSONAS
-from indicators.models import Round
-from networks.models import Network
+from indicators.models import NetworkIndicator, Round
+from networks.models import Municipality, Network
 from tests.test_security import INLINE_HANDLER, SCRIPT_TAG, inline_scripts
 
 from .dashboard_fixtures import dashboard_data
@@ -77,8 +80,9 @@ def test_unpublished_round_only_for_members_and_marked_provisional(world, data, 
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_unpublished_figures_never_reach_outsiders(world, data, persona):
+def test_unpublished_figures_never_reach_outsiders(world, data, persona, settings):
     """Without a period the newest visible round is shown: 2025 for members, 2024 for others."""
+    settings.COMPARISON_BOUNDARIES_GEOJSON = ""  # the grid map: boundary coordinates hold the digits 777 too
     client = world.client(persona)
     for name, url in pages(world).items():
         html = html_of(client.get(url, {"indicator": "SOC"} if name == "map" else {}))
@@ -241,6 +245,7 @@ def test_nearest_neighbours_show_the_contributions(world, data):
 
 
 def test_map_is_a_grid_of_centroids_or_a_choropleth(world, data, settings, tmp_path):
+    settings.COMPARISON_BOUNDARIES_GEOJSON = ""  # an empty setting: the grid map of centroids
     client = world.client("viewer_a")
     html = html_of(client.get(pages(world)["map"], {"period": "2024", "indicator": "SOC"}))
     figure = chart_figures(html)["chart-map"]
@@ -259,9 +264,40 @@ def test_map_is_a_grid_of_centroids_or_a_choropleth(world, data, settings, tmp_p
     path = tmp_path / "boundaries.geojson"
     path.write_text(json.dumps(geojson), encoding="utf-8")
     settings.COMPARISON_BOUNDARIES_GEOJSON = str(path)
+    settings.COMPARISON_BOUNDARIES_CODE_PROPERTY = "code"
     html = html_of(client.get(pages(world)["map"], {"period": "2024", "indicator": "SOC"}))
     figure = chart_figures(html)["chart-map"]
     assert [trace.get("fill") for trace in figure["data"]] == ["toself"]
+    assert "Robežas no šī portāla GeoJSON faila" in html and "VARAM" not in html  # no credit for another's file
+
+
+SHIPPED = Path(django_settings.BASE_DIR) / "data" / "boundaries"
+
+
+@pytest.mark.parametrize("name", ["lv_municipalities_2021_43_approx.geojson", "lv_municipalities_2026_42.geojson"])
+def test_shipped_boundaries_carry_atvk_codes(name):
+    features = json.loads((SHIPPED / name).read_text(encoding="utf-8"))["features"]
+    codes = [feature["properties"]["atvk_code"] for feature in features]
+    assert len(codes) == len(set(codes)) == (43 if "2021" in name else 42)
+    assert all(re.fullmatch(r"LV\d{7}", code) for code in codes)
+    assert all(feature["geometry"]["type"] in {"Polygon", "MultiPolygon"} for feature in features)
+
+
+def test_map_is_a_choropleth_of_the_shipped_boundaries_by_default(world, data):
+    assert str(SHIPPED / "lv_municipalities_2021_43_approx.geojson") == django_settings.COMPARISON_BOUNDARIES_GEOJSON
+    assert django_settings.COMPARISON_BOUNDARIES_CODE_PROPERTY == "atvk_code"
+    Municipality.objects.filter(pk=world.a.pk).update(code="LV0020000")  # Aizkraukles novads' ATVK code
+    client = world.client("viewer_a")
+    for language, credit in (("en", "Boundaries: "), ("lv", "Robežas: ")):
+        html = html_of(
+            client.get(pages(world)["map"], {"period": "2024", "indicator": "SOC"}, HTTP_ACCEPT_LANGUAGE=language)
+        )
+        traces = chart_figures(html)["chart-map"]["data"]
+        assert len(traces) == 43 and {trace["fill"] for trace in traces} == {"toself"}
+        filled = [trace for trace in traces if trace["fillcolor"] != "#FFFFFF"]
+        assert len(filled) == 1 and "Aizkrauk" in filled[0]["text"]
+        assert "Varakļānu novads" in {trace["text"] for trace in traces}  # not a member: its name, no value
+        assert credit + "Administratīvās teritorijas, VARAM/VZD, data.gov.lv (CC0)" in html
 
 
 def test_results_not_computed_yet_say_so(world, data):
@@ -388,3 +424,22 @@ def test_names_reach_the_charts_as_text_never_as_plotly_markup(world, data, pers
         texts += _texts(figures)
     assert not [text for text in texts if "<a" in text.lower() or "<b>" in text.lower()]
     assert any("&lt;a href=" in text for text in texts)  # the name is there, as text
+
+
+def test_map_opens_on_the_first_indicator_with_bands(world, data, django_assert_max_num_queries):
+    links = NetworkIndicator.objects.filter(network=world.network)
+    links.exclude(indicator=data.size).update(position=5)
+    links.filter(indicator=data.size).update(position=1)  # the neutral indicator comes first
+    Municipality.objects.filter(pk=world.a.pk).update(code="LV0020000")  # on the shipped boundaries
+    client = world.client("viewer_a")
+    with django_assert_max_num_queries(12):
+        response = client.get(pages(world)["map"], {"period": "2024"})
+    html = html_of(response)
+    first_banded = next(i for i in network_indicator_list(network=world.network) if i.polarity != "neutral")
+    assert first_banded.code in {"SOC", "COST"}
+    assert f'<option value="{first_banded.code}" selected>' in html
+    assert '<option value="SIZE">' in html  # the neutral one is still offered
+    traces = chart_figures(html)["chart-map"]["data"]
+    assert any(trace.get("showlegend") for trace in traces)  # bands drawn, not an empty map
+    html = html_of(client.get(pages(world)["map"], {"period": "2024", "indicator": "SIZE"}))
+    assert '<option value="SIZE" selected>' in html

@@ -9,6 +9,15 @@
   // forbids; decision makers read the chart and its table, they do not zoom.
   var CONFIG = { responsive: true, displaylogo: false, displayModeBar: false };
 
+  // A map keeps its aspect ratio (the y axis is anchored to the x axis), so on a narrow screen
+  // its fixed height would leave empty bands above and below it: shrink it to the width.
+  function fitMap(element, layout) {
+    var width = element.clientWidth;
+    if (layout.height && layout.yaxis && layout.yaxis.scaleanchor && width) {
+      layout.height = Math.min(layout.height, Math.max(300, Math.round(170 + width * 0.6)));
+    }
+  }
+
   function draw(root) {
     if (!window.Plotly || !root || !root.querySelectorAll) {
       return;
@@ -22,7 +31,9 @@
         return;
       }
       var figure = JSON.parse(source.textContent);
-      window.Plotly.newPlot(element, figure.data || [], figure.layout || {}, CONFIG);
+      var layout = figure.layout || {};
+      fitMap(element, layout);
+      window.Plotly.newPlot(element, figure.data || [], layout, CONFIG);
     });
   }
 

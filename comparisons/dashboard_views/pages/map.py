@@ -103,4 +103,5 @@ def map_page(scope: DashboardScope, data: MapData) -> dict:
         "chart": chart,
         "summary": summary,
         "choropleth": data.geojson is not None,
+        "attribution": data.attribution,
     }
