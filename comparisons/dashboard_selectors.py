@@ -283,7 +283,9 @@ class PastValue:
 
 
 def profile_history(*, scope: DashboardScope, municipality: Municipality) -> dict[int, list[PastValue]]:
-    """Indicator -> the municipality's values over the last visible periods, oldest first."""
+    """Indicator -> the municipality's values over the last visible periods, oldest first: one
+    entry for every period (None where it has no figure), so the trend lines align and a gap
+    shows as a gap."""
     if scope.round is None:
         return {}
     period_ids = scope.visible_period_ids()[-SPARKLINE_PERIODS:]
@@ -296,9 +298,11 @@ def profile_history(*, scope: DashboardScope, municipality: Municipality) -> dic
         .values_list("indicator_id", "period_id", "value")
         .order_by()
     )
-    order = {period_id: index for index, period_id in enumerate(period_ids)}
-    for indicator_id, period_id, value in sorted(rows, key=lambda row: order[row[1]]):
-        found.setdefault(indicator_id, []).append(PastValue(labels[period_id], value))
+    values: dict[int, dict[int, float | None]] = {}
+    for indicator_id, period_id, value in rows:
+        values.setdefault(indicator_id, {})[period_id] = value
+    for indicator_id, by_period in values.items():
+        found[indicator_id] = [PastValue(labels[p], by_period.get(p)) for p in period_ids]
     return found
 
 

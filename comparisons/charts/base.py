@@ -161,18 +161,27 @@ def _present(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def sparkline_points(values: Sequence[float | None], *, width: int = 100, height: int = 24) -> str:
-    """SVG polyline points for a small trend line (drawn by the page as SVG, no script).
+    """SVG path data for a small trend line (drawn by the page as SVG, no script).
 
-    Missing values are skipped; one value or none gives no line.
+    One position per period, so every profile's lines align; a missing value leaves a gap (the
+    line is not drawn across it) and a value alone between gaps is a dot. No value gives "".
     """
-    present = [(i, v) for i, v in enumerate(values) if v is not None and not math.isnan(v)]
-    if len(present) < 2:
+    present = [v for v in values if v is not None and not math.isnan(v)]
+    if not present:
         return ""
-    low = min(v for _, v in present)
-    high = max(v for _, v in present)
+    low, high = min(present), max(present)
     span = (high - low) or 1.0
     step = width / max(len(values) - 1, 1)
-    return " ".join(f"{i * step:.1f},{height - 2 - (v - low) / span * (height - 4):.1f}" for i, v in present)
+    parts: list[str] = []
+    drawing = False
+    for index, value in enumerate(values):
+        if value is None or math.isnan(value):
+            drawing = False
+            continue
+        point = f"{index * step:.1f},{height - 2 - (value - low) / span * (height - 4):.1f}"
+        parts.append(f"L{point}" if drawing else f"M{point} l0,0")
+        drawing = True
+    return " ".join(parts)
 
 
 def figure_data(figure: Figure) -> Figure:

@@ -180,10 +180,15 @@ def test_choropleth_fills_polygons_from_the_local_geojson():
     assert fig["data"][1]["fillcolor"] == "#FFFFFF"  # not in the network: drawn empty
 
 
-def test_sparkline_points_skip_missing_values():
-    assert charts.sparkline_points([1.0]) == ""
-    points = charts.sparkline_points([1.0, None, 3.0], width=100, height=24)
-    assert points == "0.0,22.0 100.0,2.0"
+def test_sparklines_leave_a_gap_where_a_period_is_missing():
+    assert charts.sparkline_points([]) == ""
+    assert charts.sparkline_points([None, None]) == ""
+    # Two values around a gap: two dots, no line across the missing period.
+    assert charts.sparkline_points([1.0, None, 3.0], width=100, height=24) == "M0.0,22.0 l0,0 M100.0,2.0 l0,0"
+    # A run of values is one line; the positions are the periods', so lines of the same length align.
+    assert charts.sparkline_points([1.0, 2.0, None, 3.0], width=90, height=24) == (
+        "M0.0,22.0 l0,0 L30.0,12.0 M90.0,2.0 l0,0"
+    )
 
 
 def test_figure_data_is_plain_json(ranking):
