@@ -271,11 +271,12 @@ def band_list_html(entries: list[BandListEntry], *, caption: str) -> SafeString:
             '\n    <ul class="band-chips list-unstyled">'
         )
         for chip in entry.chips:
-            band = chip.band or "neutral"
-            icon = band_icon(chip.band) if chip.band else ""
+            # The class and icon come from the fixed bands only: a stored value is never markup.
+            band = chip.band if chip.band in words else "neutral"
+            icon = band_icon(band) if band in words else ""
             icon_html = (
                 f'<span class="band-chip-icon" aria-hidden="true">{icon}</span>'
-                f'<span class="visually-hidden">{words.get(chip.band, "")}:</span> '
+                f'<span class="visually-hidden">{words.get(band, "")}:</span> '
                 if icon
                 else ""
             )
@@ -286,5 +287,8 @@ def band_list_html(entries: list[BandListEntry], *, caption: str) -> SafeString:
             )
         out.append("</ul></details></li>\n")
     out.append("</ul>\n")
-    # Safe: every name, label, title, value and link above went through escape().
+    # Safe: every name, label, title, value, caption and link above went through escape(); the
+    # bands are one of the fixed words of `band_words()` (anything else is "neutral"), the icons
+    # and the counts are ours; the rest is fixed markup. Tested with hostile texts in
+    # comparisons/tests/test_overview_glance.py.
     return mark_safe("".join(out))  # noqa: S308  # nosec B308 B703

@@ -92,6 +92,10 @@ def test_the_narrow_list_escapes_every_text():
     assert "<b>" not in built and "&lt;b&gt;Ādaži&lt;/b&gt;" in built
     assert 'href="/p/?a=1&amp;b=&quot;2&quot;"' in built and "A&amp;B" in built and "&lt;1&gt;" in built
     assert 'aria-label="&lt;caption&gt;"' in built and "<details>" in built
+    # A band that is not one of the fixed bands is drawn as neutral, never put into the markup.
+    odd = BandListEntry(name="X", link="/", own=False, composite="", chips=[BandChip("L", "T", '"><i>', "1")])
+    built = band_list_html([odd], caption="c")
+    assert "<i>" not in built and 'class="band-chip band-neutral"' in built
 
 
 @pytest.fixture
