@@ -24,7 +24,7 @@ from networks.models import Municipality
 from .dashboard_selectors import DashboardScope, composite_rows, dashboard_scope, profile_rows
 from .dashboard_views.tables import number
 from .models import Result
-from .words import Words, changes_summary, comparison_words
+from .words import Words, changes_summary, result_words
 
 STRENGTHS = 3
 
@@ -54,15 +54,7 @@ def _standing(scope: DashboardScope, row: Result, municipality: Municipality) ->
         unit=unit,
         median=number(row.median, indicator.decimals),
         band=row.band,
-        words=comparison_words(
-            value=row.value,
-            median=row.median,
-            mad=row.mad,
-            n=row.n,
-            polarity=indicator.polarity,
-            decimals=indicator.decimals,
-            unit=unit,
-        ),
+        words=result_words(row, indicator),
         url=reverse("comparisons:indicator", kwargs={"network": scope.network.code, "indicator": indicator.code})
         + "?"
         + query,

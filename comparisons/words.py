@@ -148,6 +148,35 @@ def comparison_words(
     return words
 
 
+def indicator_words(
+    indicator, *, value: float | None, median: float | None, mad: float | None, n: int | None, missing_reason: str = ""
+) -> Words | None:
+    """`comparison_words` in ``indicator``'s polarity, decimals and unit (in the UI's language)."""
+    return comparison_words(
+        value=value,
+        median=median,
+        mad=mad,
+        n=n,
+        polarity=indicator.polarity,
+        decimals=indicator.decimals,
+        unit=indicator.display_unit,
+        missing_reason=missing_reason,
+    )
+
+
+def result_words(row, indicator) -> Words | None:
+    """`indicator_words` for a stored row of ``indicator`` (a `Result` or a record with ``value``,
+    ``median``, ``mad`` and ``n``, and optionally ``missing_reason``)."""
+    return indicator_words(
+        indicator,
+        value=row.value,
+        median=row.median,
+        mad=row.mad,
+        n=row.n,
+        missing_reason=getattr(row, "missing_reason", ""),
+    )
+
+
 def trend_words(*, values: Sequence[float | None], polarity: str) -> str:
     """The direction over the last three periods (oldest first); "" when it cannot be said.
 

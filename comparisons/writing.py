@@ -26,26 +26,13 @@ from indicators.models import Period
 from networks.models import Network
 
 from . import pgcopy
+from .engine import FIGURE_COLUMNS
 from .evaluation import CHANGE_COLUMNS, Scope
 from .models import CompositeResult, Neighbour, Result
 from .selectors import stored_composites, stored_peer_groups
 
-RESULT_FIGURES = (
-    "n",
-    "mean",
-    "median",
-    "q1",
-    "q3",
-    "min",
-    "max",
-    "std",
-    "mad",
-    "rank",
-    "percentile",
-    "band",
-    "z",
-    "score",
-)
+# The engine's figures are the stored columns of the same names.
+RESULT_FIGURES = FIGURE_COLUMNS
 RESULT_FIELDS = [
     "network_id",
     "period_id",

@@ -18,7 +18,7 @@ from django.utils.http import urlencode
 from comparisons.dashboard_views.tables import number
 from comparisons.landing import strengths_and_weaknesses
 from comparisons.models import Result
-from comparisons.words import comparison_words
+from comparisons.words import result_words
 from indicators.models import Indicator, Round
 from networks import permissions
 from networks.models import Municipality, Network
@@ -147,16 +147,7 @@ def follow_lines(*, round_: Round, follows: Iterable[Follow], user, member_ids: 
 
 def _said(row: Result) -> str:
     indicator = row.indicator
-    words = comparison_words(
-        value=row.value,
-        median=row.median,
-        mad=row.mad,
-        n=row.n,
-        polarity=indicator.polarity,
-        decimals=indicator.decimals,
-        unit=indicator.display_unit,
-        missing_reason=row.missing_reason,
-    )
+    words = result_words(row, indicator)
     if words is not None:
         return words.text
     return number(row.value, indicator.decimals) + (f"\u00a0{indicator.display_unit}" if indicator.display_unit else "")

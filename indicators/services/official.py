@@ -267,9 +267,7 @@ def _selections(table: OfficialTable, selections: Sequence[str]) -> dict[int, in
         if not sep or not name.strip() or not value.strip():
             problems.append(_("--select needs DIMENSION=VALUE, not %(text)s") % {"text": repr(text)})
             continue
-        position = next(
-            (n for n, d in enumerate(table.dimensions) if _same(name, d.code) or _same(name, d.label)), None
-        )
+        position = _position(table.dimensions, name)
         if position is None:
             problems.append(
                 _("the table has no dimension %(name)s; its dimensions: %(dimensions)s")
@@ -280,9 +278,7 @@ def _selections(table: OfficialTable, selections: Sequence[str]) -> dict[int, in
         if position in chosen:
             problems.append(_('"%(dimension)s" is selected twice') % {"dimension": dimension.name})
             continue
-        category = next(
-            (n for n, c in enumerate(dimension.categories) if _same(value, c.code) or _same(value, c.label)), None
-        )
+        category = _position(dimension.categories, value)
         if category is None:
             problems.append(
                 _('"%(dimension)s" has no value %(value)s; its values: %(values)s')
@@ -293,6 +289,11 @@ def _selections(table: OfficialTable, selections: Sequence[str]) -> dict[int, in
     if problems:
         raise OfficialError("; ".join(problems))
     return chosen
+
+
+def _position(candidates, given: str) -> int | None:
+    """The position of the dimension or category ``given`` names by its code or label, or None."""
+    return next((n for n, c in enumerate(candidates) if _same(given, c.code) or _same(given, c.label)), None)
 
 
 def _same(given: str, name: str) -> bool:

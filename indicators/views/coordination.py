@@ -134,50 +134,34 @@ def round_state_sentences(rows: list[selectors.MatrixRow]) -> list[str]:
     the statuses that some member has, approved last)."""
     total = len(rows)
     count = Counter(row.status for row in rows)
-    sentences = []
-    if count["none"]:
-        sentences.append(
-            ngettext(
-                "%(count)d of %(total)d members has not started.",
-                "%(count)d of %(total)d members have not started.",
-                count["none"],
-            )
-            % {"count": count["none"], "total": total}
-        )
-    if count[Submission.Status.DRAFT]:
-        sentences.append(
-            ngettext(
-                "%(count)d of %(total)d members is still in draft.",
-                "%(count)d of %(total)d members are still in draft.",
-                count[Submission.Status.DRAFT],
-            )
-            % {"count": count[Submission.Status.DRAFT], "total": total}
-        )
-    if count[Submission.Status.RETURNED]:
-        sentences.append(
-            ngettext(
-                "%(count)d of %(total)d members has not sent its returned submission again.",
-                "%(count)d of %(total)d members have not sent their returned submissions again.",
-                count[Submission.Status.RETURNED],
-            )
-            % {"count": count[Submission.Status.RETURNED], "total": total}
-        )
-    if count[Submission.Status.SUBMITTED]:
-        sentences.append(
-            ngettext(
-                "%(count)d submitted but not reviewed.",
-                "%(count)d submitted but not reviewed.",
-                count[Submission.Status.SUBMITTED],
-            )
-            % {"count": count[Submission.Status.SUBMITTED]}
-        )
+    # Literal ngettext calls, so the catalogue finds every form.
+    open_states = {
+        "none": lambda n: ngettext(
+            "%(count)d of %(total)d members has not started.", "%(count)d of %(total)d members have not started.", n
+        ),
+        Submission.Status.DRAFT: lambda n: ngettext(
+            "%(count)d of %(total)d members is still in draft.",
+            "%(count)d of %(total)d members are still in draft.",
+            n,
+        ),
+        Submission.Status.RETURNED: lambda n: ngettext(
+            "%(count)d of %(total)d members has not sent its returned submission again.",
+            "%(count)d of %(total)d members have not sent their returned submissions again.",
+            n,
+        ),
+        Submission.Status.SUBMITTED: lambda n: ngettext(
+            "%(count)d submitted but not reviewed.", "%(count)d submitted but not reviewed.", n
+        ),
+    }
+    sentences = [
+        said(count[status]) % {"count": count[status], "total": total}
+        for status, said in open_states.items()
+        if count[status]
+    ]
+    approved = count[Submission.Status.APPROVED]
     sentences.append(
-        ngettext(
-            "%(count)d of %(total)d members approved.",
-            "%(count)d of %(total)d members approved.",
-            count[Submission.Status.APPROVED],
-        )
-        % {"count": count[Submission.Status.APPROVED], "total": total}
+        ngettext("%(count)d of %(total)d members approved.", "%(count)d of %(total)d members approved.", approved)
+        % {"count": approved, "total": total}
     )
     return sentences
 

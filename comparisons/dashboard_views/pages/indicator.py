@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from ... import charts, funnel
 from ...dashboard_data import IndicatorData
 from ...dashboard_selectors import DashboardScope
-from ...words import comparison_words
+from ...words import result_words
 from ..tables import Cell, Table, band_text, band_words, change_text, number, url_maker
 from .shared import chart_entry, period_label, separators
 
@@ -107,15 +107,7 @@ def summary_sentence(data: IndicatorData) -> str:
             "median": number(first.median, item.decimals),
             "unit": unit,
         }
-        said = comparison_words(
-            value=own_row.value,
-            median=own_row.median,
-            mad=own_row.mad,
-            n=own_row.n,
-            polarity=item.polarity,
-            decimals=item.decimals,
-            unit=item.display_unit,
-        )
+        said = result_words(own_row, item)
         return f"{ranked} {said.text}" if said else ranked
     return ngettext(
         "%(n)s municipality is compared; the median is %(median)s%(unit)s.",

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from ... import charts
 from ...dashboard_data import ProfileData
 from ...dashboard_selectors import DashboardScope
-from ...words import comparison_words, trend_words
+from ...words import result_words, trend_words
 from ..tables import Cell, Table, band_text, band_words, change_text, number, number_style, url_maker
 from .shared import chart_entry, page_state, peer_group_label, period_label, separators
 
@@ -57,16 +57,7 @@ def _indicator_table(scope: DashboardScope, data: ProfileData, query: Mapping[st
         indicator = row.indicator
         past = data.history.get(indicator.pk, [])
         trend = "; ".join(f"{r.label}: {number(r.value, indicator.decimals, style)}" for r in past)
-        said = comparison_words(
-            value=row.value,
-            median=row.median,
-            mad=row.mad,
-            n=row.n,
-            polarity=indicator.polarity,
-            decimals=indicator.decimals,
-            unit=indicator.display_unit,
-            missing_reason=row.missing_reason,
-        )
+        said = result_words(row, indicator)
         direction = trend_words(values=[r.value for r in past], polarity=indicator.polarity)
         in_words = " ".join(text for text in (said.text if said else "", direction) if text)
         table.add(
