@@ -1,8 +1,10 @@
 """Runs of a recompute: requests coalesced per scope, the scope lock, execution and progress.
 
 What it is: the bookkeeping around `services.results_recompute`. A request for a network/period
-joins the scope's waiting `RecomputeRun` or creates one and sends it to the workers after commit
-(`recompute_request`); a worker takes the scope's lock row and computes (`recompute_run_execute`),
+joins the scope's waiting `RecomputeRun` or creates one, which the transaction sends to the
+workers when it commits, with the other runs it asked for, once each and in period order
+(`recompute_request`, `run_enqueue`; without a broker computed in process as `recompute --sync`
+computes); a worker takes the scope's lock row and computes (`recompute_run_execute`),
 writing progress and a heartbeat as it goes; a run found holding a stale lock was a dead worker's
 and is taken over. Wide recomputes list their scopes (`recompute_scopes`) and compute several at
 once on PostgreSQL (`scopes_in_parallel`).
@@ -101,22 +103,76 @@ def _scope_lock(*, network_id: int, period_id: int) -> ScopeLock:
     return lock
 
 
+class _Flush:
+    """A commit callback of `run_enqueue`: sends the runs of its transaction's batch.
+
+    Every request registers one, all sharing the transaction's list of run ids; the first to run
+    after the commit sends them all (`runs_send`), the others find the list empty. One per
+    request, not one per transaction: a callback registered in a savepoint that rolls back is
+    dropped with it, and every run still in the database has its own callback left.
+    """
+
+    def __init__(self, run_ids: list[int]) -> None:
+        self.run_ids = run_ids
+
+    def __call__(self) -> None:
+        run_ids = list(self.run_ids)
+        self.run_ids.clear()
+        if run_ids:
+            runs_send(run_ids)
+
+
+def _batch() -> list[int]:
+    """The run ids the current transaction asked to send: the list its commit callbacks share
+    (found among the connection's callbacks, Django's `run_on_commit`), or a new one."""
+    if connection.in_atomic_block:
+        for _savepoints, func, _robust in reversed(connection.run_on_commit):
+            if isinstance(func, _Flush):
+                return func.run_ids
+    return []
+
+
 def run_enqueue(*, run_id: int) -> None:
-    """Send the run to the workers once the transaction commits (at once outside one)."""
+    """Send the run to the workers once the transaction commits (at once outside one).
 
-    def send() -> None:
-        # Imported here: `tasks` wraps this module's functions in Celery tasks, and the task a
-        # request sends is one of them — a real cycle, broken at the one call that needs it.
-        from .tasks import recompute_run_task
+    The runs a transaction asks for go in one batch, sent when it commits (`runs_send`): a bulk
+    import publishes `values_changed` once per round and each round asks for several scopes (the
+    round's, other networks' of its period, the next period's); each scope has one pending run
+    that the requests merged into, and the batch sends each run once, in period order.
+    """
+    run_ids = _batch()
+    run_ids.append(run_id)
+    transaction.on_commit(_Flush(run_ids))  # outside a transaction: sent at once
 
+
+def runs_send(run_ids: Iterable[int]) -> None:
+    """Send the still pending runs among ``run_ids``, each once, in period order.
+
+    With a broker each becomes a Celery task, sent in period order (earliest first); a send that
+    fails (broker down) leaves the run pending for the resend sweep. With none
+    (`CELERY_TASK_ALWAYS_EAGER`, the embedded default) they are computed here, as
+    `recompute --sync` computes: several scopes at once on PostgreSQL (`scopes_in_parallel`),
+    started in period order. The order is not needed for the figures — a scope reads the values
+    of its period and the one before, never another scope's results — but the earliest periods
+    are the first stored.
+    """
+    # Imported here: `tasks` wraps this module's functions in Celery tasks, and the task a
+    # request sends is one of them — a real cycle, broken at the one call that needs it.
+    from .tasks import recompute_run_task
+
+    ids = list(
+        RecomputeRun.objects.filter(pk__in=sorted(set(run_ids)), status=RecomputeRun.Status.PENDING)
+        .order_by("period__start", "period__end", "network__code", "pk")
+        .values_list("pk", flat=True)
+    )
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        scopes_in_parallel(recompute_run_task.delay, ids)
+        return
+    for run_id in ids:
         try:
             recompute_run_task.delay(run_id)
-        except Exception:  # broker down: the run stays pending; the nightly sweep sends it again
-            if settings.CELERY_TASK_ALWAYS_EAGER:
-                raise
+        except Exception:  # broker down: the run stays pending; the resend sweep sends it again
             logger.exception("could not enqueue recompute run %s", run_id)
-
-    transaction.on_commit(send)
 
 
 class ScopeBusy(ComparisonsError):

@@ -47,7 +47,13 @@ from .import_checks import REQUIRED_COLUMNS, RowChecker, rows_check
 from .import_csv import CsvRows, Fallback, PlainCsv, plain_csv
 from .periods import period_get_or_create
 from .submissions import IMPORT_MOVES, submissions_bulk_create, submissions_bulk_transition
-from .values import BulkValue, values_bulk_save, values_bulk_save_staged, values_staging_create
+from .values import (
+    BulkValue,
+    values_bulk_save,
+    values_bulk_save_staged,
+    values_staging_create,
+    values_statistics_refresh,
+)
 
 __all__ = ["REQUIRED_COLUMNS", "ValuesReport", "values_import", "values_import_file"]
 
@@ -157,6 +163,8 @@ def _atomic(dry_run: bool, work: Callable[[ValuesReport], None]) -> ValuesReport
             work(report)
             if dry_run:
                 raise _DryRun
+            # Fresh planner statistics for the recomputes that run after the commit.
+            values_statistics_refresh(written=report.created + report.updated)
     except _DryRun:
         pass
     return report

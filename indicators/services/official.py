@@ -50,7 +50,7 @@ from .official_areas import Areas, fold
 from .official_tables import Cell, Dimension, OfficialTable, is_time_code, is_time_name, table_read
 from .periods import period_get_or_create
 from .submissions import submissions_bulk_create
-from .values import BulkValue, values_bulk_save
+from .values import BulkValue, values_bulk_save, values_statistics_refresh
 
 # The offices' markers of a cell without a figure, as written in the files ("..." is how a
 # plain-text file writes "…").
@@ -165,9 +165,11 @@ def official_import(
 
     try:
         with transaction.atomic():
-            _write(plan, item=item, networks=networks, user=user, report=report)
+            written = _write(plan, item=item, networks=networks, user=user, report=report)
             if dry_run:
                 raise _DryRun
+            # Fresh planner statistics for the recomputes that run after the commit.
+            values_statistics_refresh(written=written)
     except _DryRun:
         pass
     return report
@@ -402,10 +404,11 @@ def _figure(cell: Cell, item: DataItem, where: str, *, checked: bool) -> tuple[F
 # --- writing: every network that uses the item ---------------------------------------------------
 
 
-def _write(plan: Plan, *, item: DataItem, networks: list[Network], user, report: OfficialReport) -> None:
+def _write(plan: Plan, *, item: DataItem, networks: list[Network], user, report: OfficialReport) -> int:
+    """Write the plan's figures in every network; returns the number of values written."""
     figures = plan.figures
     if not figures:
-        return
+        return 0
     table = plan.table
     explanation = source_text(table)
     labels = sorted({label for _pk, label in figures})
@@ -415,6 +418,7 @@ def _write(plan: Plan, *, item: DataItem, networks: list[Network], user, report:
     municipality_ids = sorted({pk for pk, _label in figures})
     # Per figure: what happened to it in any network ("~" beats "+" beats "=").
     outcome: dict[tuple[int, str], str] = {}
+    written = 0
     for network in networks:
         rounds = {r.period_id: r for r in Round.objects.filter(network=network, period__in=periods.values())}
         for period in periods.values():
@@ -456,7 +460,8 @@ def _write(plan: Plan, *, item: DataItem, networks: list[Network], user, report:
             outcome[(pk, label)] = max(outcome.get((pk, label), "="), kind, key="=+~".index)
             if kind != "=" and submission_of[row[0]].status == Submission.Status.APPROVED:
                 changed_rounds.add(submission_of[row[0]].round_id)
-        values_bulk_save(rows=rows, user=user, new_ids=new_ids)
+        created, updated, _changed = values_bulk_save(rows=rows, user=user, new_ids=new_ids)
+        written += created + updated
         waiting = sorted({s.municipality_id for s in submission_of.values() if s.status != Submission.Status.APPROVED})
         if waiting:
             report.warnings.append(
@@ -475,6 +480,7 @@ def _write(plan: Plan, *, item: DataItem, networks: list[Network], user, report:
     report.created = sum(1 for kind in outcome.values() if kind == "+")
     report.updated = sum(1 for kind in outcome.values() if kind == "~")
     report.unchanged = sum(1 for kind in outcome.values() if kind == "=")
+    return written
 
 
 def _warn_outsiders(network: Network, municipality_ids: list[int], report: OfficialReport) -> None:

@@ -320,3 +320,35 @@ def _versions_bump(submission_ids: set[int]) -> None:
     values starts at version 1: its values are new.)"""
     if submission_ids:
         Submission.objects.filter(pk__in=submission_ids).update(version=F("version") + 1)
+
+
+# --- after a bulk write --------------------------------------------------------------------------
+
+# A bulk write of at least this many values, and of at least a tenth of the values there were,
+# refreshes the planner statistics (docs/architecture.md, "Recompute").
+ANALYZE_AFTER_ROWS = 10_000
+ANALYZE_AFTER_SHARE = 0.1
+
+
+def values_statistics_refresh(*, written: int) -> bool:
+    """After a bulk write on PostgreSQL: ANALYZE the values, their history and the submissions
+    when the write was large for the table. Returns whether it did.
+
+    The recomputes the write asks for run right after its commit, long before autovacuum's
+    analyze: planned on the statistics of the table before the load (empty, on a first import),
+    their reads of the values would join row by row. Called in the writing transaction, before
+    the commit: ANALYZE samples the transaction's own new rows, and the new statistics become
+    visible with them. Not on a dry run (the row estimates ANALYZE writes are not rolled back).
+    """
+    if connection.vendor != "postgresql" or written < ANALYZE_AFTER_ROWS:
+        return False
+    tables = [model._meta.db_table for model in (Value, Value.history.model, Submission)]
+    with connection.cursor() as cursor:
+        # reltuples: -1 (PostgreSQL 14+) or 0 before the table's first ANALYZE.
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [tables[0]])
+        row = cursor.fetchone()
+        before = max(row[0], 0) if row else 0
+        if written < ANALYZE_AFTER_SHARE * before:
+            return False
+        cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(table) for table in tables))
+    return True
