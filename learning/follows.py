@@ -93,6 +93,16 @@ def absolute(path: str) -> str:
     return settings.PORTAL_URL.rstrip("/") + path
 
 
+def follow_languages(user_ids: list[int]) -> dict[int, str]:
+    """User id -> the language of the person's newest follow: the portal's e-mails are written in
+    it (registered with `networks.mail.language_source_register`)."""
+    found: dict[int, str] = {}
+    rows = Follow.objects.filter(user_id__in=user_ids).order_by("user_id", "-created", "-pk")
+    for user_id, language in rows.values_list("user_id", "language"):
+        found.setdefault(user_id, language)
+    return found
+
+
 def followers(*, network: Network) -> dict[int, list[Follow]]:
     """The network's follows by person (active accounts with an e-mail address)."""
     found: dict[int, list[Follow]] = {}

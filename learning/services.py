@@ -16,12 +16,14 @@ from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.http import urlencode
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from indicators.models import Indicator, Round
 from indicators.services.periods import period_get_or_create
 from networks import permissions
+from networks.mail import absolute, recipient_languages
 from networks.models import Municipality, Network, Role
 
 from . import follows
@@ -319,17 +321,18 @@ def network_digest_send(*, round_id: int) -> int:
     round_ = Round.objects.select_related("network", "period").get(pk=round_id)
     network = round_.network
     member_ids = set(network.memberships.active().values_list("municipality_id", flat=True))
-    recipients = sorted(
-        set(
-            Role.objects.filter(user__is_active=True)
-            .exclude(user__email="")
-            .filter(
-                (Q(municipality_id__in=member_ids) & permissions.roles_reaching_network(network.pk))
-                | Q(kind=Role.Kind.COORDINATOR, network=network)
-            )
-            .values_list("user__email", flat=True)
+    # email -> user id of every person the digest goes to (one address: one message).
+    people = dict(
+        Role.objects.filter(user__is_active=True)
+        .exclude(user__email="")
+        .filter(
+            (Q(municipality_id__in=member_ids) & permissions.roles_reaching_network(network.pk))
+            | Q(kind=Role.Kind.COORDINATOR, network=network)
         )
+        .order_by("user__email", "user_id")
+        .values_list("user__email", "user_id")
     )
+    recipients = sorted(people)
     previous = (
         Round.objects.filter(network=network, published_at__isnull=False, published_at__lt=round_.published_at)
         .exclude(pk=round_.pk)
@@ -357,11 +360,19 @@ def network_digest_send(*, round_id: int) -> int:
                 body += "\n" + _("Stop these e-mails about what you follow:") + " "
                 body += follows.absolute(reverse("learning:unsubscribe", kwargs={"token": token}))
         messages.append((subject, body, sender, [user.email]))
-    # Everyone else: one message for all, in the installation's language (as the round notifications).
-    with translation.override(settings.LANGUAGE_CODE):
-        subject, body = _digest_text(network, round_, activity)
-    # One message per person: addresses are not shown to each other.
-    messages += [(subject, body, sender, [address]) for address in recipients if address not in followed_addresses]
+    # Everyone else: the digest alone, each in their own language (`networks.mail`).
+    languages = recipient_languages(people.values())
+    texts: dict[str, tuple[str, str]] = {}
+    for address in recipients:
+        if address in followed_addresses:
+            continue
+        language = languages[people[address]]
+        if language not in texts:
+            with translation.override(language):
+                texts[language] = _digest_text(network, round_, activity)
+        subject, body = texts[language]
+        # One message per person: addresses are not shown to each other.
+        messages.append((subject, body, sender, [address]))
     if not messages:
         return 0
     return send_mass_mail(messages)
@@ -381,6 +392,11 @@ def _digest_text(network, round_, activity) -> tuple[str, str]:
     if upcoming:
         lines.append(_("Coming meetings:"))
         lines += [f"- {m.date.isoformat()} {m.title} {m.place}".rstrip() for m in upcoming]
+    results = reverse("comparisons:overview", kwargs={"network": network.code})
+    lines += [
+        "",
+        _("The results: %(url)s") % {"url": absolute(results + "?" + urlencode({"period": round_.period.label}))},
+    ]
     subject = _("%(network)s: results for %(period)s published") % {
         "network": network.code,
         "period": round_.period.label,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import UsernameField
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .models import Municipality, Network, Role
@@ -56,11 +58,23 @@ class InvitationForm(forms.Form):
     municipality = forms.ModelChoiceField(
         label=_("Municipality"), queryset=Municipality.objects.none(), to_field_name="code"
     )
+    # The invited person has no account yet, so nothing says which language they read: the
+    # coordinator who knows them chooses (the page's language unless changed).
+    language = forms.ChoiceField(label=_("Language of the e-mail"), choices=settings.LANGUAGES, required=False)
 
     def __init__(self, *args, network: Network, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         members = network.memberships.active().values("municipality_id")
         self.fields["municipality"].queryset = Municipality.objects.filter(pk__in=members).order_by("name")
+        self.fields["language"].initial = _current_language()
+
+    def clean_language(self) -> str:
+        return self.cleaned_data.get("language") or _current_language()
+
+
+def _current_language() -> str:
+    active = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
+    return active if active in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
 class RegisterForm(forms.Form):

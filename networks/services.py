@@ -143,13 +143,21 @@ def _token_hash(token: str) -> str:
 
 @transaction.atomic
 def invitation_create(
-    *, network: Network, email: str, kind: str, municipality: Municipality, invited_by, accept_url_for=None
+    *,
+    network: Network,
+    email: str,
+    kind: str,
+    municipality: Municipality,
+    invited_by,
+    accept_url_for=None,
+    language: str = "",
 ):
     """Invite someone by e-mail into the staff or viewer role of a member municipality, within
     this network only.
 
     Returns (invitation, token). The token is stored only as a hash; the e-mail with the link
-    is sent after commit when `accept_url_for` (token -> absolute URL) is given.
+    is sent after commit when `accept_url_for` (token -> absolute URL) is given, in `language`
+    (the installation's when empty).
     """
     if kind not in (Role.Kind.STAFF, Role.Kind.VIEWER):
         raise CoordinationError(_("Invitations are for municipal staff and viewers."))
@@ -177,7 +185,8 @@ def invitation_create(
         from django.utils import translation
 
         url = accept_url_for(token)
-        with translation.override(settings.LANGUAGE_CODE):
+        # In the language the inviter chose for the person (`InvitationForm`), else the installation's.
+        with translation.override(language or settings.LANGUAGE_CODE):
             subject, body = _invitation_text(invitation, url)
         transaction.on_commit(lambda: send_mail(subject, body, None, [invitation.email]))
     return invitation, token

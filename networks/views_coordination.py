@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import permissions, services
+from . import mail, permissions, services
 from .forms import (
     InvitationForm,
     MembershipAddForm,
@@ -140,9 +140,10 @@ def invitation_new(request: HttpRequest, code: str) -> HttpResponse:
                 kind=form.cleaned_data["kind"],
                 municipality=form.cleaned_data["municipality"],
                 invited_by=request.user,
-                accept_url_for=lambda token: request.build_absolute_uri(
+                accept_url_for=lambda token: mail.absolute(
                     reverse("networks:invitation_accept", kwargs={"token": token})
                 ),
+                language=form.cleaned_data["language"],
             )
         except services.CoordinationError as exc:
             form.add_error(None, str(exc))

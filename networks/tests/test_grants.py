@@ -36,7 +36,7 @@ def _link(world, *, by: str, network_code: str, email: str, municipality, kind: 
             {"email": email, "kind": kind, "municipality": municipality.code},
         )
     assert response.status_code == 302, response.content.decode()[:500]
-    return re.search(r"https?://testserver(\S+)", mail.outbox[-1].body).group(1)
+    return re.search(r"https?://[^/\s]+(/\S+)", mail.outbox[-1].body).group(1)
 
 
 @pytest.fixture

@@ -184,6 +184,10 @@ QUERY_LIMITS = {
     "indicators:round_bulk_approve_confirm": 11,
     # network, rounds, memberships, the add-member form's municipalities, indicator set, invitations
     "networks:coordination_network": 9,
+    # roles, networks, and the task panels: staff 5 (memberships, open rounds, submissions, items,
+    # values), coordinators 6 (networks, rounds, memberships, submissions, items, values), whatever
+    # the number of rounds, members and items (indicators/tests/test_tasks_panels.py)
+    "networks:my_work": 10,
     # the plan, its actions, the target form's indicators, and progress: members, rounds, targets with values
     "learning:plan_detail": 10,
 }
