@@ -8,6 +8,7 @@ from django.contrib.auth.forms import UsernameField
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .collation import latvian
 from .models import Municipality, Network, Role
 from .services import CODE_RE
 
@@ -40,7 +41,9 @@ class MembershipAddForm(forms.Form):
     def __init__(self, *args, network: Network, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         current = network.memberships.filter(left__isnull=True).values("municipality_id")
-        self.fields["municipality"].queryset = Municipality.objects.current().exclude(pk__in=current).order_by("name")
+        self.fields["municipality"].queryset = (
+            Municipality.objects.current().exclude(pk__in=current).order_by(latvian("name"))
+        )
 
 
 class MembershipEndForm(forms.Form):
@@ -60,7 +63,7 @@ class InvitationForm(forms.Form):
     def __init__(self, *args, network: Network, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         members = network.memberships.active().values("municipality_id")
-        self.fields["municipality"].queryset = Municipality.objects.filter(pk__in=members).order_by("name")
+        self.fields["municipality"].queryset = Municipality.objects.filter(pk__in=members).order_by(latvian("name"))
 
 
 class RegisterForm(forms.Form):
