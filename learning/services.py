@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -369,8 +370,8 @@ def network_digest_send(*, round_id: int) -> int:
 
 def _digest_text(network, round_, activity) -> tuple[str, str]:
     lines = [
-        _("The results of %(network)s for %(period)s are published.")
-        % {"network": network, "period": round_.period.label},
+        _("%(network)s: the results for %(period)s are published.")
+        % {"network": network.display_name, "period": round_.period.label},
         "",
     ]
     if activity.practices:
@@ -380,7 +381,7 @@ def _digest_text(network, round_, activity) -> tuple[str, str]:
     upcoming = [m for m in activity.meetings if m.date >= timezone.localdate()]
     if upcoming:
         lines.append(_("Coming meetings:"))
-        lines += [f"- {m.date.isoformat()} {m.title} {m.place}".rstrip() for m in upcoming]
+        lines += [f"- {date_format(m.date, 'DATE_FORMAT')} {m.title} {m.place}".rstrip() for m in upcoming]
     subject = _("%(network)s: results for %(period)s published") % {
         "network": network.code,
         "period": round_.period.label,
