@@ -172,5 +172,7 @@ class MeetingForm(forms.ModelForm):
 
     def __init__(self, *args, network: Network, people, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["host"].queryset = Municipality.objects.filter(memberships__network=network).distinct()
+        self.fields["host"].queryset = (
+            Municipality.objects.filter(memberships__network=network).distinct().order_by(latvian("name"))
+        )
         self.fields["attendees"].queryset = people

@@ -354,7 +354,7 @@ def _people_queryset(network: Network):
         .objects.filter(is_active=True)
         .filter(Q(roles__municipality_id__in=members) | Q(roles__network=network))
         .distinct()
-        .order_by("username")
+        .order_by(latvian("last_name"), latvian("first_name"), "username")
     )
 
 

@@ -39,7 +39,11 @@ def network_coordinators(*, network: Network) -> list:
 
 
 def user_roles(*, user) -> QuerySet[Role]:
-    return Role.objects.filter(user=user).select_related("municipality", "network").order_by("kind")
+    return (
+        Role.objects.filter(user=user)
+        .select_related("municipality", "network")
+        .order_by("kind", "network__code", latvian("municipality__name"))
+    )
 
 
 def member_networks_list(*, municipality_ids) -> QuerySet[Network]:

@@ -217,7 +217,9 @@ def people(request: HttpRequest, code: str) -> HttpResponse:
     roles = (
         Role.objects.filter(municipality_id__in=member_ids, network=network)
         .select_related("user", "municipality")
-        .order_by(latvian("municipality__name"), "user__username")
+        .order_by(
+            latvian("municipality__name"), latvian("user__last_name"), latvian("user__first_name"), "user__username"
+        )
     )
     context = {
         "network": network,
