@@ -202,6 +202,8 @@ LANGUAGES = [("lv", _("Latvian")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_THOUSAND_SEPARATOR = True
+# One date format per language (benchlearning/formats/<lang>/formats.py).
+FORMAT_MODULE_PATH = ["benchlearning.formats"]
 TIME_ZONE = envstr("TIME_ZONE", "Europe/Riga")
 USE_TZ = True
 

@@ -17,9 +17,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
-from django.utils.translation import gettext as _
 
 from indicators.models import DataItem, Indicator, Polarity
+from networks.attributes import attribute_label
 from networks.models import Municipality
 
 from . import dashboard_selectors as selectors
@@ -96,8 +96,7 @@ def context_variable_names(variables: set[str]) -> dict[str, str]:
     else a known municipality attribute's label, else the variable as it is (one query at most)."""
     if not variables:
         return {}
-    attributes = {"area_km2": _("area (km²)"), "population": _("number of inhabitants")}
-    names = {name: attributes.get(name, name.replace("_", " ")) for name in variables}
+    names = {name: attribute_label(name) for name in variables}
     for item in DataItem.objects.filter(code__in=variables):
         names[item.code] = item.display_short_name
     return names

@@ -19,6 +19,7 @@ from django.utils import timezone
 from indicators.models import DataItem, Indicator, NetworkIndicator, Round, Submission
 from indicators.models import Value as ItemValue
 from networks import permissions
+from networks.collation import latvian, latvian_key
 from networks.models import Municipality, Network
 
 from .funnel import FunnelForm
@@ -139,7 +140,7 @@ def dashboard_scope(
             (m, m.member_joined, m.member_left)
             for m in Municipality.objects.filter(memberships__network=network)
             .annotate(member_joined=F("memberships__joined"), member_left=F("memberships__left"))
-            .order_by("name", "pk")
+            .order_by(latvian("name"), "pk")
         )
     ]
     today = timezone.localdate()
@@ -330,7 +331,7 @@ def composite_rows(*, scope: DashboardScope) -> list[CompositeRow]:
         row.municipality = municipalities.get(row.municipality_id)
         if row.municipality is not None:
             found.append(row)
-    found.sort(key=lambda r: (r.index_value is None, -(r.index_value or 0), r.municipality.display_name))
+    found.sort(key=lambda r: (r.index_value is None, -(r.index_value or 0), latvian_key(r.municipality.display_name)))
     return found
 
 
@@ -429,7 +430,7 @@ def indicator_rows(
         row.municipality = municipalities.get(row.municipality_id)
         if row.municipality is not None:
             kept.append(row)
-    kept.sort(key=lambda r: (r.rank is None, r.rank or 0, r.municipality.display_name))
+    kept.sort(key=lambda r: (r.rank is None, r.rank or 0, latvian_key(r.municipality.display_name)))
     return _without_changes(scope, kept)
 
 

@@ -24,6 +24,7 @@ from django.db.models import F, FloatField, Q, QuerySet
 from django.db.models.functions import Cast
 
 from indicators.models import DataItem, Indicator, NetworkIndicator, Period, Round, Submission, Value
+from networks.collation import latvian
 from networks.models import Municipality, Network
 
 from . import peer_groups
@@ -332,7 +333,7 @@ def default_peer_groups(
     )
     names += [f"attr:{name}" for name in attributes]
     focal = focal_query if focal_query is not None else list(focal_ids)
-    custom = PeerGroup.objects.filter(members__municipality_id__in=focal).distinct().order_by("name")
+    custom = PeerGroup.objects.filter(members__municipality_id__in=focal).distinct().order_by(latvian("name"))
     names += [f"custom:{name}" for name in custom.values_list("name", flat=True)]
     names.append(f"nearest:{settings.COMPARISON_NEAREST_K}")
     return names

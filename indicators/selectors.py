@@ -11,6 +11,7 @@ from django.db.models import Count, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from networks import permissions
+from networks.collation import latvian, sorted_latvian
 from networks.models import Membership, Municipality, Role
 
 from .models import DataItem, Round, Submission, Value, ValueQuery
@@ -227,7 +228,9 @@ def round_completion(*, round: Round, today: datetime.date | None = None) -> lis
     member_ids = round_member_ids(round=round)
     submissions = {
         s.municipality_id: s
-        for s in Submission.objects.filter(round=round).select_related("municipality").order_by("municipality__name")
+        for s in Submission.objects.filter(round=round)
+        .select_related("municipality")
+        .order_by(latvian("municipality__name"))
     }
     municipalities = {s.municipality_id: s.municipality for s in submissions.values()}
     missing_ids = member_ids - municipalities.keys()
@@ -235,7 +238,7 @@ def round_completion(*, round: Round, today: datetime.date | None = None) -> lis
         municipalities.update((m.pk, m) for m in Municipality.objects.filter(pk__in=missing_ids))
     rows = []
     late = round.deadline is not None and today > round.deadline
-    for municipality in sorted(municipalities.values(), key=lambda m: m.name):
+    for municipality in sorted_latvian(municipalities.values(), key=lambda m: m.name):
         submission = submissions.get(municipality.pk)
         status = submission.status if submission else "none"
         overdue = late and status in ("none", Submission.Status.DRAFT, Submission.Status.RETURNED)

@@ -21,6 +21,7 @@ from comparisons.models import Result
 from comparisons.words import result_words
 from indicators.models import Indicator, Round
 from networks import permissions
+from networks.collation import latvian
 from networks.models import Municipality, Network
 
 from .models import Follow
@@ -71,7 +72,7 @@ def follows_of(*, user) -> list[Follow]:
     return list(
         Follow.objects.filter(user=user)
         .select_related("network", "municipality", "indicator")
-        .order_by("network__code", "municipality__name", "indicator__code")
+        .order_by("network__code", latvian("municipality__name"), "indicator__code")
     )
 
 

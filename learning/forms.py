@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from indicators.models import Indicator, Period
 from indicators.services.periods import period_get_or_create
+from networks.collation import latvian
 from networks.forms import DateInput
 from networks.models import Municipality, Network
 
@@ -118,7 +119,10 @@ class PracticeSearchForm(forms.Form):
         label=_("Indicator"), queryset=Indicator.objects.order_by("code"), required=False, to_field_name="code"
     )
     municipality = forms.ModelChoiceField(
-        label=_("Municipality"), queryset=Municipality.objects.order_by("name"), required=False, to_field_name="code"
+        label=_("Municipality"),
+        queryset=Municipality.objects.order_by(latvian("name")),
+        required=False,
+        to_field_name="code",
     )
 
 
@@ -168,5 +172,7 @@ class MeetingForm(forms.ModelForm):
 
     def __init__(self, *args, network: Network, people, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["host"].queryset = Municipality.objects.filter(memberships__network=network).distinct()
+        self.fields["host"].queryset = (
+            Municipality.objects.filter(memberships__network=network).distinct().order_by(latvian("name"))
+        )
         self.fields["attendees"].queryset = people

@@ -17,6 +17,7 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import urlencode
+from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -380,8 +381,8 @@ def network_digest_send(*, round_id: int) -> int:
 
 def _digest_text(network, round_, activity) -> tuple[str, str]:
     lines = [
-        _("The results of %(network)s for %(period)s are published.")
-        % {"network": network, "period": round_.period.label},
+        _("%(network)s: the results for %(period)s are published.")
+        % {"network": network.display_name, "period": round_.period.label},
         "",
     ]
     if activity.practices:
@@ -397,6 +398,7 @@ def _digest_text(network, round_, activity) -> tuple[str, str]:
         "",
         _("The results: %(url)s") % {"url": absolute(results + "?" + urlencode({"period": round_.period.label}))},
     ]
+        lines += [f"- {date_format(m.date, 'DATE_FORMAT')} {m.title} {m.place}".rstrip() for m in upcoming]
     subject = _("%(network)s: results for %(period)s published") % {
         "network": network.code,
         "period": round_.period.label,

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from indicators.models import Indicator
 from networks import permissions
+from networks.collation import latvian
 from networks.models import Membership, Municipality, Network
 
 from . import follows, selectors, services
@@ -65,7 +66,7 @@ def practice_list(request: HttpRequest) -> HttpResponse:
 def _submit_choices(user) -> tuple:
     """The municipalities and networks the person is staff in (the form checks the pair)."""
     roles = permissions.roles_of(user)
-    municipalities = Municipality.objects.filter(pk__in=roles.staff_of).order_by("name")
+    municipalities = Municipality.objects.filter(pk__in=roles.staff_of).order_by(latvian("name"))
     memberships = Membership.objects.active().filter(municipality_id__in=roles.staff_of)
     network_ids = {n for n, m in memberships.values_list("network_id", "municipality_id") if m in roles.staff_in(n)}
     networks = Network.objects.filter(pk__in=network_ids).order_by("code")
@@ -353,7 +354,7 @@ def _people_queryset(network: Network):
         .objects.filter(is_active=True)
         .filter(Q(roles__municipality_id__in=members) | Q(roles__network=network))
         .distinct()
-        .order_by("username")
+        .order_by(latvian("last_name"), latvian("first_name"), "username")
     )
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from .collation import latvian
 from .models import Municipality, Network, Role
 from .services import CODE_RE
 
@@ -42,7 +43,9 @@ class MembershipAddForm(forms.Form):
     def __init__(self, *args, network: Network, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         current = network.memberships.filter(left__isnull=True).values("municipality_id")
-        self.fields["municipality"].queryset = Municipality.objects.current().exclude(pk__in=current).order_by("name")
+        self.fields["municipality"].queryset = (
+            Municipality.objects.current().exclude(pk__in=current).order_by(latvian("name"))
+        )
 
 
 class MembershipEndForm(forms.Form):
@@ -65,7 +68,7 @@ class InvitationForm(forms.Form):
     def __init__(self, *args, network: Network, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         members = network.memberships.active().values("municipality_id")
-        self.fields["municipality"].queryset = Municipality.objects.filter(pk__in=members).order_by("name")
+        self.fields["municipality"].queryset = Municipality.objects.filter(pk__in=members).order_by(latvian("name"))
         self.fields["language"].initial = _current_language()
 
     def clean_language(self) -> str:

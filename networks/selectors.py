@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from .collation import latvian
 from .models import Membership, Municipality, Network, Role
 
 
@@ -14,7 +15,7 @@ def municipality_list(*, include_former: bool = False, query: str = "") -> Query
         municipalities = municipalities.filter(
             Q(name__icontains=query) | Q(name_en__icontains=query) | Q(code__iexact=query)
         )
-    return municipalities.order_by("name")
+    return municipalities.order_by(latvian("name"))
 
 
 def municipality_memberships(*, municipality: Municipality) -> QuerySet[Membership]:
@@ -28,7 +29,7 @@ def network_list() -> QuerySet[Network]:
 
 
 def network_members(*, network: Network) -> QuerySet[Membership]:
-    return network.memberships.active().select_related("municipality").order_by("municipality__name")
+    return network.memberships.active().select_related("municipality").order_by(latvian("municipality__name"))
 
 
 def network_coordinators(*, network: Network) -> list:
@@ -38,7 +39,11 @@ def network_coordinators(*, network: Network) -> list:
 
 
 def user_roles(*, user) -> QuerySet[Role]:
-    return Role.objects.filter(user=user).select_related("municipality", "network").order_by("kind")
+    return (
+        Role.objects.filter(user=user)
+        .select_related("municipality", "network")
+        .order_by("kind", "network__code", latvian("municipality__name"))
+    )
 
 
 def member_networks_list(*, municipality_ids) -> QuerySet[Network]:

@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from . import events, permissions
@@ -202,7 +203,7 @@ def _invitation_text(invitation, url: str) -> tuple[str, str]:
         "network": network,
         "role": invitation.get_kind_display(),
         "municipality": municipality,
-        "expires": timezone.localtime(invitation.expires_at).strftime("%Y-%m-%d %H:%M"),
+        "expires": date_format(timezone.localtime(invitation.expires_at), "DATETIME_FORMAT"),
         "url": url,
     }
     return subject, body

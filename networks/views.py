@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 
 from . import permissions, sections, selectors, throttles
+from .attributes import attribute_rows
 from .models import Municipality, Network
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ def municipality_detail(request: HttpRequest, code: str) -> HttpResponse:
     context = {
         "municipality": municipality,
         "memberships": selectors.municipality_memberships(municipality=municipality),
-        "attributes": sorted(municipality.attributes.items()),
+        "attributes": attribute_rows(municipality.attributes),
         "may_enter_data": permissions.is_staff_somewhere(request.user, municipality),
     }
     return render(request, "networks/municipality_detail.html", context)

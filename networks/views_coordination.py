@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import mail, permissions, services
+from .collation import latvian
 from .forms import (
     InvitationForm,
     MembershipAddForm,
@@ -69,7 +70,9 @@ def coordination_network(request: HttpRequest, code: str) -> HttpResponse:
     network = network_for_coordinator(request, code)
     context = {
         "network": network,
-        "memberships": network.memberships.select_related("municipality").order_by("left", "municipality__name"),
+        "memberships": network.memberships.select_related("municipality").order_by(
+            "left", latvian("municipality__name")
+        ),
         "rounds": network.rounds.select_related("period").order_by("-period__start"),
         "invitations": network.invitations.select_related("municipality", "invited_by").order_by("-created_at")[:50],
         "indicator_links": network.indicator_set.select_related("indicator"),
@@ -215,7 +218,9 @@ def people(request: HttpRequest, code: str) -> HttpResponse:
     roles = (
         Role.objects.filter(municipality_id__in=member_ids, network=network)
         .select_related("user", "municipality")
-        .order_by("municipality__name", "user__username")
+        .order_by(
+            latvian("municipality__name"), latvian("user__last_name"), latvian("user__first_name"), "user__username"
+        )
     )
     context = {
         "network": network,

@@ -43,6 +43,7 @@ from networks.models import Membership, Municipality, Network
 from networks.tabular import Table, read_table
 
 from ..models import Period, Round, Submission
+from ..words import IMPORTED_FROM_A_FILE
 from .import_checks import REQUIRED_COLUMNS, RowChecker, rows_check
 from .import_csv import CsvRows, Fallback, PlainCsv, plain_csv
 from .periods import period_get_or_create
@@ -262,7 +263,7 @@ def _import_pairs(
     submissions = {(s.round_id, s.municipality_id): s for s in Submission.objects.filter(round_id__in=round_ids)}
     key_of = {pair: (rounds[periods[pair[1]].pk].pk, pair[0]) for pair in pairs}
     wanted_keys = set(key_of.values())
-    message = _("imported from a file")
+    message = IMPORTED_FROM_A_FILE  # a key, translated where it is shown (indicators/words.py)
     new_keys = sorted(wanted_keys - set(submissions))
     new = submissions_bulk_create(keys=new_keys, status=status, user=user, message=message)
     report.submissions_created = len(new)

@@ -121,8 +121,8 @@ class RowSide:
     def html(self, row) -> SafeString:
         pk = row.item.pk
         parts = ['<dl class="small mb-1">\n  ']
-        if row.item.unit:
-            unit = escape(row.item.unit)
+        if row.item.display_unit:
+            unit = escape(row.item.display_unit)
             parts.append(f'<div><dt class="d-inline">{escape(self.unit)}:</dt> <dd class="d-inline">{unit}</dd></div>')
         label = f" ({escape(row.previous_label)})" if row.previous_label else ""
         parts.append(

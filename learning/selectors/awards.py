@@ -11,6 +11,7 @@ from comparisons.dashboard_selectors import network_indicator_list
 from comparisons.models import Result
 from comparisons.selectors import previous_round
 from networks import permissions
+from networks.collation import latvian_key
 
 from .ranking import NETWORK_PEER_GROUP, better_direction, improvement_key
 from .visibility import periods_seen, rounds_of
@@ -72,5 +73,5 @@ def network_awards(*, user, network) -> list[Award]:
             if award.improved is None or improvement_key(row, direction) < improvement_key(award.improved, direction):
                 award.improved = row
     for award in awards.values():
-        award.best.sort(key=lambda r: r.municipality.display_name)
+        award.best.sort(key=lambda r: latvian_key(r.municipality.display_name))
     return sorted(awards.values(), key=lambda a: (-a.period.start.toordinal(), position[a.indicator.pk]))

@@ -10,6 +10,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from comparisons.models import Result
 from indicators.models import Period
 from networks import permissions
+from networks.collation import latvian
 from networks.models import Network
 
 from ..models import ImprovementPlan, PlanTarget
@@ -21,7 +22,7 @@ def plans_of_network(*, network: Network) -> QuerySet[ImprovementPlan]:
     return (
         ImprovementPlan.objects.filter(network=network)
         .select_related("municipality", "network")
-        .order_by("municipality__name", "-created_at")
+        .order_by(latvian("municipality__name"), "-created_at")
     )
 
 
@@ -32,7 +33,7 @@ def plans_of_user(*, user) -> QuerySet[ImprovementPlan]:
     return (
         ImprovementPlan.objects.filter(permissions.scoped_rows(roles.staff | roles.viewer))
         .select_related("municipality", "network")
-        .order_by("network__code", "municipality__name", "-created_at")
+        .order_by("network__code", latvian("municipality__name"), "-created_at")
     )
 
 

@@ -10,6 +10,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from comparisons.models import Result
 from networks import permissions
+from networks.collation import latvian_key
 
 from ..models import PracticeCase
 from .ranking import BEST_RANKS, MOST_IMPROVED, NETWORK_PEER_GROUP, better_direction, improvement_key
@@ -158,7 +159,7 @@ def learn_from_best(*, user, scope, indicator) -> LearnFromBest:
         row.municipality = municipalities[row.municipality_id]
     best = sorted(
         (r for r in candidates if r.rank is not None and r.rank <= BEST_RANKS),
-        key=lambda r: (r.rank, r.municipality.display_name),
+        key=lambda r: (r.rank, latvian_key(r.municipality.display_name)),
     )
     improved = sorted(
         (r for r in candidates if r.improved and scope.changes_visible), key=lambda r: improvement_key(r, direction)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import pandas as pd
 from django.utils.translation import gettext as _
 
+from networks.collation import sorted_latvian
+
 from ... import charts
 from ...dashboard_data import MapData
 from ...dashboard_selectors import DashboardScope
@@ -33,7 +35,7 @@ def _table_and_frame(scope: DashboardScope, data: MapData) -> tuple[Table, list[
     )
     frame = []
     style, words = number_style(), band_words()
-    for row in sorted(data.rows, key=lambda r: r.municipality.display_name):
+    for row in sorted_latvian(data.rows, key=lambda r: r.municipality.display_name):
         attributes = row.municipality.attributes or {}
         frame.append(
             {

@@ -14,6 +14,8 @@ import pandas as pd
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from networks.collation import sorted_latvian
+
 from ... import charts
 from ...dashboard_data import ProfileData
 from ...dashboard_selectors import DashboardScope
@@ -106,7 +108,7 @@ def sorted_rows(rows: list, sort: str) -> list:
 
         return sorted(rows, key=gain)
     if sort == "name":
-        return sorted(rows, key=lambda r: r.indicator.display_name.casefold())
+        return sorted_latvian(rows, key=lambda r: r.indicator.display_name)
     return list(rows)
 
 

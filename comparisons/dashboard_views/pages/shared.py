@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from networks.attributes import attribute_label
+
 from ... import charts
 
 
@@ -26,7 +28,7 @@ def peer_group_label(name: str) -> str:
     if name in fixed:
         return fixed[name]
     if name.startswith("attr:"):
-        return _("the same %(attribute)s") % {"attribute": name[len("attr:") :]}
+        return _("the same %(attribute)s") % {"attribute": attribute_label(name[len("attr:") :])}
     if name.startswith("custom:"):
         return _("the group %(group)s") % {"group": name[len("custom:") :]}
     if name.startswith("nearest:"):
