@@ -16,8 +16,8 @@ from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.http import urlencode
 from django.utils.formats import date_format
+from django.utils.http import urlencode
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -392,13 +392,12 @@ def _digest_text(network, round_, activity) -> tuple[str, str]:
     upcoming = [m for m in activity.meetings if m.date >= timezone.localdate()]
     if upcoming:
         lines.append(_("Coming meetings:"))
-        lines += [f"- {m.date.isoformat()} {m.title} {m.place}".rstrip() for m in upcoming]
+        lines += [f"- {date_format(m.date, 'DATE_FORMAT')} {m.title} {m.place}".rstrip() for m in upcoming]
     results = reverse("comparisons:overview", kwargs={"network": network.code})
     lines += [
         "",
         _("The results: %(url)s") % {"url": absolute(results + "?" + urlencode({"period": round_.period.label}))},
     ]
-        lines += [f"- {date_format(m.date, 'DATE_FORMAT')} {m.title} {m.place}".rstrip() for m in upcoming]
     subject = _("%(network)s: results for %(period)s published") % {
         "network": network.code,
         "period": round_.period.label,
