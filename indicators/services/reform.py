@@ -111,6 +111,20 @@ def predecessor_parts() -> dict[int, list[Part]]:
     return dict(parts)
 
 
+def succession_pairs() -> list[tuple[int, int]]:
+    """(predecessor id, successor id) of every succession at a reform: the successor's figures of
+    a period count the predecessor's territory, so where both report, the predecessor is left out
+    of the period's populations (docs/statistics.md, "Populations")."""
+    parts = predecessor_parts()
+    began = dict(Municipality.objects.filter(pk__in=list(parts)).values_list("pk", "valid_from"))
+    return sorted(
+        (part.predecessor_id, successor_id)
+        for successor_id, successor_parts in parts.items()
+        for part in successor_parts
+        if part.ended is not None and began.get(successor_id) is not None and part.ended < began[successor_id]
+    )
+
+
 def reconstruct(
     *,
     network_code: str | None = None,
