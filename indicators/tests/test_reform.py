@@ -111,7 +111,9 @@ def test_aizkraukle_2020_is_the_sum_of_its_six_predecessors(imported):
     predecessors = Municipality.objects.filter(successor__code=AIZKRAUKLE_2021)
     assert {m.name_en for m in predecessors} == set(six)
     # 2021 (the beginning of 2021) is not before the 2021 units existed: nothing reconstructed.
-    assert not Value.objects.filter(submission__municipality__code=AIZKRAUKLE_2021, submission__round__period__label="2021").exists()
+    assert not Value.objects.filter(
+        submission__municipality__code=AIZKRAUKLE_2021, submission__round__period__label="2021"
+    ).exists()
 
 
 def test_every_whole_successor_is_the_sum_and_the_country_is_kept(imported):
@@ -133,8 +135,7 @@ def test_every_whole_successor_is_the_sum_and_the_country_is_kept(imported):
     # Without Aglonas novads' part, the whole country minus the two successors it went to.
     total = sum(v.number for v in reconstructed if not v.is_missing)
     aglona, preili, kraslava = (
-        figures[label]
-        for label in ("Aglona municipality", "Preiļi municipality", "Krāslava municipality")
+        figures[label] for label in ("Aglona municipality", "Preiļi municipality", "Krāslava municipality")
     )
     others_of_two = sum(
         figures[m.name_en]
@@ -186,7 +187,9 @@ def test_non_additive_items_are_not_carried(imported, portal, tmp_path):
     )
     call_command("import_values", str(rates), "--network", "T3", "--status", "approved", stdout=io.StringIO())
     run_reconstruction()
-    assert not Value.objects.filter(item__code="EMPLOYMENT_RATE", submission__municipality__code=AIZKRAUKLE_2021).exists()
+    assert not Value.objects.filter(
+        item__code="EMPLOYMENT_RATE", submission__municipality__code=AIZKRAUKLE_2021
+    ).exists()
     assert not Value.objects.filter(item__code="EMPLOYMENT_RATE", reconstructed=True).exists()
     err = io.StringIO()
     call_command("reconstruct_reform", "--item", "EMPLOYMENT_RATE", stdout=io.StringIO(), stderr=err)
