@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import itertools
+from html import unescape
 from decimal import Decimal
 
 import pytest
@@ -78,3 +79,34 @@ def test_a_reconstructed_period_ranks_the_successors(per_capita, portal):  # noq
     ranked = sorted((r for r in rows.values() if r.value is not None), key=lambda r: r.rank)
     assert [r.rank for r in ranked] == list(range(1, len(members) - 1))
     assert all(a.value >= b.value for a, b in itertools.pairwise(ranked))
+
+
+# --- the pages mark a period before the municipality existed --------------------------------------
+
+
+def test_pages_mark_the_periods_before_the_municipality_existed(world, django_assert_max_num_queries):
+    from comparisons.tests.dashboard_fixtures import dashboard_data
+    from comparisons.tests.test_dashboards import html_of, pages
+
+    dashboard_data(world)
+    # A came into being in 2024: its 2023 figures are its predecessors' (reconstructed).
+    Municipality.objects.filter(pk=world.a.pk).update(valid_from="2024-01-01")
+    client = world.client("viewer_a")
+    with django_assert_max_num_queries(12):
+        html = html_of(client.get(pages(world)["profile"], {"period": "2024"}, HTTP_ACCEPT_LANGUAGE="en"))
+    assert "2023 *: 20.0; 2024: 30.0" in html
+    assert "reconstructed from the predecessors' figures" in html  # the legend
+    assert "its figures of 2024 are reconstructed" not in html
+    with django_assert_max_num_queries(12):
+        html = unescape(html_of(client.get(pages(world)["profile"], {"period": "2023"}, HTTP_ACCEPT_LANGUAGE="en")))
+    assert "its figures of 2023 are reconstructed from the predecessors' figures *" in html
+    assert "(Reconstructed from the predecessor municipalities.)" in html
+    with django_assert_max_num_queries(12):
+        html = html_of(client.get(pages(world)["indicator"], {"period": "2024"}, HTTP_ACCEPT_LANGUAGE="en"))
+    series = html.split('id="table-series"')[1].split("</table>")[0]
+    assert "2023 *" in series and "2024 *" not in series
+    with django_assert_max_num_queries(12):
+        html = html_of(client.get(pages(world)["indicator"], {"period": "2023"}, HTTP_ACCEPT_LANGUAGE="lv"))
+    ranking = html.split('id="table-ranking"')[1].split("</table>")[0]
+    assert f"{world.a.display_name} *" in ranking
+    assert "rekonstruēts no priekšteču pašvaldību datiem" in html
