@@ -8,6 +8,7 @@ openpyxl, by the office's labels.
 
 from __future__ import annotations
 
+import csv
 import io
 from decimal import Decimal
 from pathlib import Path
@@ -257,3 +258,27 @@ def test_reconstructed_period_is_before_the_municipality_existed():
     assert reconstructed_period(reform, datetime.date(2021, 6, 30))
     assert not reconstructed_period(reform, datetime.date(2021, 12, 31))
     assert not reconstructed_period(None, datetime.date(2000, 12, 31))
+
+
+def test_the_2009_units_english_names_are_the_statistics_office_labels():
+    """Every top-level area of IRD060 that is no region (the 119 units of 2009-2021) is the English
+    name of exactly one unit of the seed list, and every unit's English name is such a label."""
+    sheet = openpyxl.load_workbook(IRD060, read_only=True).worksheets[0]
+    labels = {
+        str(row[1]).strip()
+        for row in sheet.iter_rows(min_row=4, values_only=True)
+        if row[1] and not str(row[1]).startswith("..")
+    }
+    labels -= {label for label in labels if label == "LATVIA" or "region" in label}
+    assert len(labels) == 119
+    with (LV / "municipalities_2009.csv").open(encoding="utf-8") as handle:
+        units = list(csv.DictReader(handle))
+    assert len(units) == 119
+    for label in labels:
+        assert len([u for u in units if u["name_en"] == label]) == 1, label
+    for unit in units:
+        assert unit["name_en"] in labels, unit["name"]
+    by_code = {u["code"]: u["name_en"] for u in units}
+    assert by_code["LV0321400"] == "Pļaviņas municipality"  # Pļaviņu novads
+    assert by_code["LV0010000"] == "Riga"  # the republican city, as the office writes it
+    assert by_code["LV0640600"] == "Aizpute municipality"
