@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import io
 import itertools
-from html import unescape
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from django.core.management import call_command
