@@ -180,6 +180,11 @@ def reform_after_import(*, network_code: str | None = None, item_codes: list[str
     return str(report) if report.created or report.updated or report.removed else ""
 
 
+def reform_seed(*, log=lambda _msg: None) -> None:
+    """The demo's part: reconstruct what the seeded figures allow (idempotent)."""
+    log(str(reconstruct()))
+
+
 def _network(network: Network, *, items, parts: dict[int, list[Part]], user, report: ReformReport) -> None:
     item_list = list(items.filter(Q(indicators__networks=network) | Q(networks=network)).distinct().order_by("code"))
     members = list(
@@ -223,7 +228,7 @@ def _network(network: Network, *, items, parts: dict[int, list[Part]], user, rep
                 own = values.get((member.pk, item.pk))
                 if own is not None and not own.reconstructed:
                     continue  # the member's own figure
-                result = _sum(member, item, period.label, parts[member.pk], values, submissions, names)
+                result = _sum(item, period.label, parts[member.pk], values, names)
                 if result is None:
                     if own is not None:
                         delete.append(own.pk)
@@ -248,7 +253,8 @@ def _network(network: Network, *, items, parts: dict[int, list[Part]], user, rep
                 changed_items.add(item.pk)
                 # A later generation reads this one's sum (members are in the order they came into being).
                 values[(member.pk, item.pk)] = Value(
-                    submission=submissions.get(member.pk) or Submission(round=round_, municipality=member),
+                    submission=submissions.get(member.pk)
+                    or Submission(round=round_, municipality=member, status=Submission.Status.APPROVED),
                     item=item,
                     number=result[0],
                     is_missing=result[1],
@@ -286,20 +292,16 @@ def _network(network: Network, *, items, parts: dict[int, list[Part]], user, rep
 
 
 def _sum(
-    member: Municipality,
     item: DataItem,
     period: str,
     member_parts: list[Part],
     values: dict[tuple[int, int], Value],
-    submissions: dict[int, Submission],
     names: dict[int, str],
 ) -> Reconstructed | None:
     """The member's reconstructed value of `item`, or None when no predecessor has a figure."""
     found = [values.get((part.predecessor_id, item.pk)) for part in member_parts]
     approved = [
-        value
-        if value is not None and submissions[value.submission.municipality_id].status == Submission.Status.APPROVED
-        else None
+        value if value is not None and value.submission.status == Submission.Status.APPROVED else None
         for value in found
     ]
     if all(value is None for value in approved):

@@ -282,3 +282,49 @@ def test_the_2009_units_english_names_are_the_statistics_office_labels():
     assert by_code["LV0321400"] == "Pļaviņas municipality"  # Pļaviņu novads
     assert by_code["LV0010000"] == "Riga"  # the republican city, as the office writes it
     assert by_code["LV0640600"] == "Aizpute municipality"
+
+
+def test_two_reforms_in_a_row_and_the_form_replaces_a_reconstructed_value(db):
+    """A (until 2015) → B (2016-2020) → C (from 2021), B and C members: C's 2014 is B's 2014, itself
+    A's; a figure typed into C's form replaces the reconstructed one."""
+    import datetime
+
+    from indicators.models import Round
+    from indicators.services.values import ValueInput, submission_values_save
+    from indicators.tests.factories import PeriodFactory, RoundFactory, SubmissionFactory, ValueFactory
+    from networks.tests.factories import MunicipalityFactory
+
+    c = MunicipalityFactory(code="LVC", valid_from=datetime.date(2021, 1, 1))
+    b = MunicipalityFactory(
+        code="LVB", valid_from=datetime.date(2016, 1, 1), valid_to=datetime.date(2020, 12, 31), successor=c
+    )
+    a = MunicipalityFactory(
+        code="LVA", valid_from=datetime.date(2009, 7, 1), valid_to=datetime.date(2015, 12, 31), successor=b
+    )
+    network = NetworkFactory(code="N")
+    for member in (b, c):
+        MembershipFactory(network=network, municipality=member)
+    item = DataItemFactory(code="KM", additive=True)
+    item.networks.add(network)
+    round_ = RoundFactory(network=network, period=PeriodFactory(label="2014"))
+    ValueFactory(
+        submission=SubmissionFactory(round=round_, municipality=a, status=Submission.Status.APPROVED),
+        item=item,
+        number=Decimal("12.5"),
+    )
+    report = reconstruct()
+    assert (report.created, report.missing) == (2, 0)
+    for code in ("LVB", "LVC"):
+        assert value(code, "2014", "KM").number == Decimal("12.5") and value(code, "2014", "KM").reconstructed
+    own = value("LVC", "2014", "KM")
+    submission = own.submission
+    submission_values_save(
+        submission=submission,
+        user=None,
+        values={item.pk: ValueInput(number=Decimal(13))},
+        expected_version=submission.version,
+    )
+    own.refresh_from_db()
+    assert own.number == 13 and not own.reconstructed
+    assert reconstruct().unchanged == 1  # B's; C's own figure is left alone
+    assert Round.objects.count() == 1
