@@ -12,6 +12,8 @@ from urllib.parse import urlencode
 
 import pandas as pd
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from ... import charts
@@ -198,7 +200,11 @@ def reconstructed_note(scope: DashboardScope, data: ProfileData) -> str:
         "predecessors' figures %(mark)s."
     ) % {
         "municipality": data.municipality.display_name,
-        "date": data.municipality.valid_from.strftime("%d.%m.%Y"),
+        # 1.07.2021 in Latvian; "July 1, 2021" in English (its short form, 07/01/2021, misleads Europeans).
+        "date": date_format(
+            data.municipality.valid_from,
+            "DATE_FORMAT" if (get_language() or "").startswith("en") else "SHORT_DATE_FORMAT",
+        ),
         "period": scope.period.label,
         "mark": RECONSTRUCTED_MARK,
     }
