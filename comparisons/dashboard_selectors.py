@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from indicators.models import DataItem, Indicator, NetworkIndicator, Round, Submission
 from indicators.models import Value as ItemValue
+from indicators.services.reform import reconstructed_period
 from networks import permissions
 from networks.collation import latvian, latvian_key
 from networks.models import Municipality, Network
@@ -281,6 +282,8 @@ def profile_rows(*, scope: DashboardScope, municipality: Municipality) -> list[R
 class PastValue:
     label: str
     value: float | None
+    # The municipality did not exist yet in the period: its figure is reconstructed.
+    reconstructed: bool = False
 
 
 def profile_history(*, scope: DashboardScope, municipality: Municipality) -> dict[int, list[PastValue]]:
@@ -291,6 +294,7 @@ def profile_history(*, scope: DashboardScope, municipality: Municipality) -> dic
         return {}
     period_ids = scope.visible_period_ids()[-SPARKLINE_PERIODS:]
     labels = {r.period_id: r.period.label for r, _seen in scope.rounds}
+    ends = {r.period_id: r.period.end for r, _seen in scope.rounds}
     found: dict[int, list[PastValue]] = {}
     rows = (
         Result.objects.filter(
@@ -303,7 +307,10 @@ def profile_history(*, scope: DashboardScope, municipality: Municipality) -> dic
     for indicator_id, period_id, value in rows:
         values.setdefault(indicator_id, {})[period_id] = value
     for indicator_id, by_period in values.items():
-        found[indicator_id] = [PastValue(labels[p], by_period.get(p)) for p in period_ids]
+        found[indicator_id] = [
+            PastValue(labels[p], by_period.get(p), reconstructed_period(municipality.valid_from, ends[p]))
+            for p in period_ids
+        ]
     return found
 
 

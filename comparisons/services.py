@@ -18,6 +18,7 @@ from contextlib import nullcontext
 from django.conf import settings
 
 from indicators.models import Indicator, Period
+from indicators.services.reform import succession_pairs
 from networks.models import Network
 
 from . import peer_groups
@@ -103,6 +104,11 @@ def scope_read(
             all_ids.add(municipality_id)
             if network_id == network.pk:
                 network_ids.add(municipality_id)
+    # A unit of before a reform whose successor reports too is counted through it (its figures are
+    # the successor's reconstructed ones, or the successor's own on the new boundaries): never twice.
+    succeeded = {p for p, s in succession_pairs() if p in all_ids and s in all_ids}
+    all_ids -= succeeded
+    network_ids -= succeeded
     municipalities = municipality_frame(ids=approved.filter(round__period_id=period.pk).values("municipality_id"))
     names = list(
         peer_group_names

@@ -149,7 +149,14 @@ def comparison_words(
 
 
 def indicator_words(
-    indicator, *, value: float | None, median: float | None, mad: float | None, n: int | None, missing_reason: str = ""
+    indicator,
+    *,
+    value: float | None,
+    median: float | None,
+    mad: float | None,
+    n: int | None,
+    missing_reason: str = "",
+    reconstructed: bool = False,
 ) -> Words | None:
     """`comparison_words` in ``indicator``'s polarity, decimals and unit (in the UI's language)."""
     return comparison_words(
@@ -161,12 +168,14 @@ def indicator_words(
         decimals=indicator.decimals,
         unit=indicator.display_unit,
         missing_reason=missing_reason,
+        reconstructed=reconstructed,
     )
 
 
-def result_words(row, indicator) -> Words | None:
+def result_words(row, indicator, *, reconstructed: bool = False) -> Words | None:
     """`indicator_words` for a stored row of ``indicator`` (a `Result` or a record with ``value``,
-    ``median``, ``mad`` and ``n``, and optionally ``missing_reason``)."""
+    ``median``, ``mad`` and ``n``, and optionally ``missing_reason``); ``reconstructed``: the
+    municipality did not exist yet in the row's period (`shared.is_reconstructed`)."""
     return indicator_words(
         indicator,
         value=row.value,
@@ -174,6 +183,7 @@ def result_words(row, indicator) -> Words | None:
         mad=row.mad,
         n=row.n,
         missing_reason=getattr(row, "missing_reason", ""),
+        reconstructed=reconstructed,
     )
 
 

@@ -14,8 +14,11 @@ class IndicatorsConfig(AppConfig):
         from . import landing
         from .backup import indicators_export, indicators_restore
         from .demo import demo_values_seed
+        from .services.reform import reform_seed
 
         demo_section_register(name="indicators", seed=demo_values_seed)
+        # After the figures, before the comparisons compute: pre-reform sums of additive items.
+        demo_section_register(name="indicators-reform", seed=reform_seed)
         backup_section_register(name="indicators", export=indicators_export, restore=indicators_restore)
         # Tasks first: what the person must do heads the landing page, before where their
         # municipality stands (the comparisons' panel, order 10).

@@ -395,6 +395,9 @@ class Value(models.Model):
         _("missing status"), max_length=2, choices=MissingStatus.choices, blank=True, default="", db_default=""
     )
     explanation = models.TextField(_("explanation"), blank=True)
+    # Summed from the predecessors' figures across a reform (indicators/services/reform.py), not
+    # reported by the municipality itself; every other writer clears it (values service).
+    reconstructed = models.BooleanField(_("reconstructed"), default=False, db_default=False)
     # The history is read by submission and by value, never by data item: no index on its item.
     history = HistoricalRecords(no_db_index=["item"])
 

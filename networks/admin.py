@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import events, permissions
-from .models import Membership, Municipality, Network, Role
+from .models import Membership, Municipality, Network, Role, SuccessorShare
 
 
 def _admin_has_permission(request: HttpRequest) -> bool:
@@ -33,10 +33,19 @@ class RoleInline(admin.TabularInline):
 
 @admin.register(Municipality)
 class MunicipalityAdmin(SimpleHistoryAdmin):
-    list_display = ["code", "name", "name_en", "kind", "region", "valid_from", "valid_to", "successor"]
-    list_filter = ["kind", "region"]
+    list_display = ["code", "name", "name_en", "kind", "region", "valid_from", "valid_to", "successor", "split"]
+    list_filter = ["kind", "region", "split"]
     search_fields = ["code", "name", "name_en"]
     autocomplete_fields = ["successor"]
+
+
+@admin.register(SuccessorShare)
+class SuccessorShareAdmin(SimpleHistoryAdmin):
+    """The shares of units divided at a reform (docs/official.md, "History across a reform")."""
+
+    list_display = ["predecessor", "successor", "share", "note"]
+    search_fields = ["predecessor__name", "successor__name", "predecessor__code", "successor__code"]
+    autocomplete_fields = ["predecessor", "successor"]
 
 
 @admin.register(Network)

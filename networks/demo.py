@@ -8,7 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
-from .imports import municipalities_import, networks_import
+from .imports import municipalities_import, networks_import, successor_shares_import
 from .models import Municipality, Network, Role
 from .sections import demo_sections
 from .services import role_grant, user_ensure
@@ -21,13 +21,18 @@ DEMO_MUNICIPALITY = "LV0020000"  # Aizkraukles novads, Pļaviņas' successor sin
 SEED_FILES = (
     ("import_municipalities", DATA_DIR / "lv" / "municipalities_2021.csv"),
     ("import_municipalities", DATA_DIR / "lv" / "municipalities_2009.csv"),
+    ("import_successor_shares", DATA_DIR / "lv" / "successor_shares_2021.csv"),
     ("import_networks", DATA_DIR / "networks.csv"),
 )
 
 
 def reference_data_seed(*, log: Callable[[str], object] = lambda _msg: None) -> None:
     """The real municipalities (2021 and 2009 with successors) and the four networks."""
-    services = {"import_municipalities": municipalities_import, "import_networks": networks_import}
+    services = {
+        "import_municipalities": municipalities_import,
+        "import_successor_shares": successor_shares_import,
+        "import_networks": networks_import,
+    }
     for service_name, path in SEED_FILES:
         report = services[service_name](table=read_table(path))
         log(f"{path.relative_to(settings.BASE_DIR)}: {report}")

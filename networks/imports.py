@@ -13,16 +13,29 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Membership, Municipality, Network
+from .models import Membership, Municipality, Network, SuccessorShare
 from .services import CODE_RE, fields_apply, network_policy_changed
-from .tabular import ImportFailed, Row, RowError, Table, parse_date, parse_yes_no
+from .tabular import ImportFailed, Row, RowError, Table, parse_date, parse_decimal, parse_yes_no
 
-MUNICIPALITY_COLUMNS = ("code", "name", "name_en", "kind", "region", "valid_from", "valid_to", "successor_code")
+MUNICIPALITY_COLUMNS = (
+    "code",
+    "name",
+    "name_en",
+    "kind",
+    "region",
+    "valid_from",
+    "valid_to",
+    "successor_code",
+    "split",
+)
+# Who took over what of a unit at a reform (docs/official.md, "History across a reform").
+SHARE_COLUMNS = ("predecessor_code", "successor_code", "share", "note", "source")
 NETWORK_COLUMNS = ("code", "name", "name_en", "public", "members")
 # Beyond the contract's columns a networks file may describe the network further.
 NETWORK_EXTRA_COLUMNS = ("theme", "theme_en", "description", "description_en")
@@ -109,6 +122,11 @@ def municipalities_import(*, table: Table) -> ImportReport:
                     fields[column] = parse_date(row.get(column))
                 except ValueError as exc:
                     errors.append(RowError(row.line, f"{column}: {exc}"))
+        if "split" in present:
+            try:
+                fields["split"] = parse_yes_no(row.get("split"))
+            except ValueError as exc:
+                errors.append(RowError(row.line, f"split: {exc}"))
         if fields.get("valid_from") and fields.get("valid_to") and fields["valid_to"] < fields["valid_from"]:
             errors.append(RowError(row.line, _("valid_to is before valid_from")))
         for column, limit in (("name", 200), ("name_en", 200), ("kind", 64), ("region", 100)):
@@ -175,6 +193,115 @@ def municipalities_import(*, table: Table) -> ImportReport:
             report.updated += 1
         else:
             report.unchanged += 1
+    return report
+
+
+@transaction.atomic
+def successor_shares_import(*, table: Table) -> ImportReport:
+    """The shares of divided units: `predecessor_code,successor_code,share[,note,source]`.
+
+    A share is a number with 0 < share ≤ 1 (decimal comma or point; `40%` is 0.4) or empty: the
+    successor took a part of the predecessor whose size is not given (a sum over it is missing).
+    Each predecessor the file names gets exactly the file's rows (rows for successors it no longer
+    lists are removed); the shares of one predecessor add up to at most 1.
+    """
+    errors: list[RowError] = []
+    report = ImportReport()
+    columns_ignored_warn(table=table, known=SHARE_COLUMNS, report=report)
+    codes = {code for row in table.rows for code in (row.get("predecessor_code"), row.get("successor_code")) if code}
+    municipalities = {m.code: m for m in Municipality.objects.filter(code__in=codes)}
+    parsed: dict[tuple[int, int], tuple[int, dict]] = {}
+    totals: dict[int, tuple[Decimal, int]] = {}
+    for row in table.rows:
+        ends = []
+        for column in ("predecessor_code", "successor_code"):
+            code = row.get(column)
+            if not _check_code(row.line, code, errors, what=column):
+                ends.append(None)
+            elif code not in municipalities:
+                errors.append(
+                    RowError(
+                        row.line,
+                        _("%(column)s %(code)s is not a known municipality") % {"column": column, "code": code},
+                    )
+                )
+                ends.append(None)
+            else:
+                ends.append(municipalities[code])
+        predecessor, successor = ends
+        share: Decimal | None = None
+        text = row.get("share")
+        if text:
+            try:
+                percent = text.endswith("%")
+                share = parse_decimal(text.rstrip("%").strip())
+                if percent:
+                    share = share / 100
+                if not share.is_finite() or not 0 < share <= 1:
+                    raise ValueError(
+                        _("%(value)s is not a share: more than 0 and at most 1 (or 100%%)") % {"value": repr(text)}
+                    )
+                if share != share.quantize(Decimal("0.000001")):
+                    raise ValueError(_("%(value)s: at most six decimals") % {"value": repr(text)})
+            except ValueError as exc:
+                errors.append(RowError(row.line, f"share: {exc}"))
+                share = None
+        fields = {"share": share, "note": row.get("note"), "source": row.get("source")}
+        for column in ("note", "source"):
+            if len(fields[column]) > 300:
+                errors.append(
+                    RowError(
+                        row.line, _("%(column)s is longer than %(max)d characters") % {"column": column, "max": 300}
+                    )
+                )
+        if predecessor is None or successor is None:
+            continue
+        if predecessor.pk == successor.pk:
+            errors.append(RowError(row.line, _("a municipality cannot be its own successor")))
+            continue
+        key = (predecessor.pk, successor.pk)
+        if key in parsed:
+            errors.append(
+                RowError(row.line, _("the same pair already appears on line %(line)d") % {"line": parsed[key][0]})
+            )
+            continue
+        parsed[key] = (row.line, fields)
+        total, _first = totals.get(predecessor.pk, (Decimal(0), row.line))
+        totals[predecessor.pk] = (total + (share or 0), _first)
+    by_id = {m.pk: m for m in municipalities.values()}
+    for predecessor_id, (total, line) in totals.items():
+        if total > 1:
+            errors.append(
+                RowError(
+                    line,
+                    _("the shares of %(name)s add up to %(total)s, more than 1")
+                    % {"name": by_id[predecessor_id].name, "total": total.normalize()},
+                )
+            )
+    if errors:
+        raise ImportFailed(errors)
+
+    existing = {
+        (s.predecessor_id, s.successor_id): s for s in SuccessorShare.objects.filter(predecessor_id__in=list(totals))
+    }
+    for key, (_line, fields) in parsed.items():
+        share = existing.get(key)
+        if share is None:
+            SuccessorShare.objects.create(predecessor_id=key[0], successor_id=key[1], **fields)
+            report.created += 1
+        elif fields_apply(share, fields):
+            share.save()
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    removed = [share for key, share in existing.items() if key not in parsed]
+    for share in removed:
+        share.delete()
+    if removed:
+        report.warnings.append(
+            _("removed %(count)d share(s) no longer listed: %(pairs)s")
+            % {"count": len(removed), "pairs": ", ".join(f"{s.predecessor.code} → {s.successor.code}" for s in removed)}
+        )
     return report
 
 

@@ -55,6 +55,9 @@ class Municipality(models.Model):
         on_delete=models.PROTECT,
         related_name="predecessors",
     )
+    # Divided at its end among several successors: its figures reach them only through explicit
+    # `SuccessorShare` rows, never through `successor` (docs/official.md, "History across a reform").
+    split = models.BooleanField(_("divided among its successors"), default=False)
     history = HistoricalRecords()
 
     objects = MunicipalityQuerySet.as_manager()
@@ -86,6 +89,41 @@ class Municipality(models.Model):
     def is_current(self, on: datetime.date | None = None) -> bool:
         on = on or timezone.localdate()
         return (self.valid_from is None or self.valid_from <= on) and (self.valid_to is None or self.valid_to >= on)
+
+
+class SuccessorShare(models.Model):
+    """The share of a predecessor's figures a successor took over at a reform (0 < share ≤ 1).
+
+    A whole unit needs no row: its `successor` link counts with share 1. A divided unit
+    (`Municipality.split`) reaches its successors only through these rows; a row without a share
+    says the successor took a part whose size is not given, so a sum over it is missing.
+    """
+
+    predecessor = models.ForeignKey(
+        Municipality, verbose_name=_("predecessor"), on_delete=models.CASCADE, related_name="successor_shares"
+    )
+    successor = models.ForeignKey(
+        Municipality, verbose_name=_("successor"), on_delete=models.CASCADE, related_name="predecessor_shares"
+    )
+    share = models.DecimalField(_("share"), max_digits=7, decimal_places=6, null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    source = models.CharField(_("source"), max_length=300, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("successor share")
+        verbose_name_plural = _("successor shares")
+        ordering = ["predecessor__name", "successor__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["predecessor", "successor"], name="successorshare_unique"),
+            models.CheckConstraint(
+                condition=Q(share__isnull=True) | (Q(share__gt=0) & Q(share__lte=1)), name="successorshare_in_range"
+            ),
+            models.CheckConstraint(condition=~Q(predecessor=models.F("successor")), name="successorshare_not_itself"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.predecessor} → {self.successor}: {self.share if self.share is not None else '?'}"
 
 
 class Network(models.Model):

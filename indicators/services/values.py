@@ -29,6 +29,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from networks import events
 
@@ -96,6 +97,8 @@ def submission_values_save(
             "missing_reason": given.missing_reason.strip() if given.is_missing else "",
             "missing_status": given.missing_status if given.is_missing else "",
             "explanation": given.explanation.strip(),
+            # The municipality's own figure replaces a reconstructed one (reform.py).
+            "reconstructed": False,
         }
         if value is None:
             value = Value(submission=submission, item_id=item_id, **fields)
@@ -142,13 +145,19 @@ def values_bulk_save(*, rows: list[BulkValue], user, new_ids: set[int]) -> tuple
     columns = f"submission_id, item_id, {VALUE_FIELDS}"
     submission_list = sorted({row[0] for row in rows})
 
+    # A figure written here is the municipality's own (or the office's): it replaces a value
+    # reconstructed from the predecessors (reform.py) even when the numbers agree.
+    reconstructed: set[tuple[int, int]] = set()
+
     def current() -> dict[tuple[int, int], tuple]:
         found: dict[tuple[int, int], tuple] = {}
         for start in range(0, len(submission_list), 500):
-            for value_id, *fields in Value.objects.filter(
+            for value_id, *fields, rebuilt in Value.objects.filter(
                 submission_id__in=submission_list[start : start + 500]
-            ).values_list("id", "submission_id", "item_id", *VALUE_FIELDS.split(", ")):
+            ).values_list("id", "submission_id", "item_id", *VALUE_FIELDS.split(", "), "reconstructed"):
                 found[(fields[0], fields[1])] = (value_id, *fields)
+                if rebuilt:
+                    reconstructed.add((fields[0], fields[1]))
         return found
 
     existing = current()
@@ -158,7 +167,7 @@ def values_bulk_save(*, rows: list[BulkValue], user, new_ids: set[int]) -> tuple
         old = existing.get((row[0], row[1]))
         if old is None:
             to_create.append(row)
-        elif old[3:] != row[2:]:  # Decimal("1.50") == Decimal("1.5"): the number, not its spelling
+        elif old[3:] != row[2:] or (row[0], row[1]) in reconstructed:  # 1.50 == 1.5: the number, not its spelling
             to_update.append(row)
 
     def adapt(row: BulkValue) -> list:
@@ -174,8 +183,8 @@ def values_bulk_save(*, rows: list[BulkValue], user, new_ids: set[int]) -> tuple
         for start in range(0, len(to_update), BULK_BATCH):
             cursor.executemany(
                 f"UPDATE {value_table} SET number = %s, is_missing = %s, missing_reason = %s, explanation = %s,"  # noqa: S608  # nosec B608
-                " missing_status = %s WHERE submission_id = %s AND item_id = %s",
-                [[*adapt(row)[2:], row[0], row[1]] for row in to_update[start : start + BULK_BATCH]],
+                " missing_status = %s, reconstructed = %s WHERE submission_id = %s AND item_id = %s",
+                [[*adapt(row)[2:], False, row[0], row[1]] for row in to_update[start : start + BULK_BATCH]],
             )
     ids = {key: found[0] for key, found in current().items()} if to_create else {}
     now = ops.adapt_datetimefield_value(timezone.now())
@@ -268,12 +277,13 @@ def values_bulk_save_staged(
             cursor.execute(
                 f"WITH changed AS ("  # noqa: S608 - table names from the models, values as parameters  # nosec B608
                 f" UPDATE {value_table} AS v SET number = t.number, is_missing = t.is_missing,"
-                f" missing_reason = t.missing_reason, explanation = t.explanation, missing_status = t.missing_status"
+                f" missing_reason = t.missing_reason, explanation = t.explanation, missing_status = t.missing_status,"
+                f" reconstructed = FALSE"
                 f" FROM ({source} WHERE s.existed) AS t"
                 f" WHERE v.submission_id = t.submission_id AND v.item_id = t.item_id"
                 f" AND (v.number IS DISTINCT FROM t.number OR v.is_missing <> t.is_missing"
                 f" OR v.missing_reason <> t.missing_reason OR v.explanation <> t.explanation"
-                f" OR v.missing_status <> t.missing_status)"
+                f" OR v.missing_status <> t.missing_status OR v.reconstructed)"
                 f" RETURNING v.id, v.submission_id, v.item_id, v.number, v.is_missing, v.missing_reason,"
                 f" v.explanation, v.missing_status)"
                 f", history AS (INSERT INTO {history_table} ({history_columns})"
@@ -352,3 +362,57 @@ def values_statistics_refresh(*, written: int) -> bool:
             return False
         cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(table) for table in tables))
     return True
+
+
+# --- values reconstructed across a reform --------------------------------------------------------
+
+# (number, is_missing, missing_reason, explanation) of a reconstructed value
+Reconstructed = tuple[Decimal | None, bool, str, str]
+
+
+@transaction.atomic
+def values_reconstructed_save(
+    *,
+    create: Mapping[tuple[int, int], Reconstructed],
+    update: Mapping[int, Reconstructed],
+    delete: list[int],
+    user,
+) -> None:
+    """The writes of `reform.reconstruct`: new values (by (submission_id, item_id)), changes of
+    reconstructed values (by value id) and removals (by value id), each with its history row;
+    every value written is marked reconstructed. The caller has left out what is unchanged."""
+    now = timezone.now()
+    new = [
+        Value(
+            submission_id=submission_id,
+            item_id=item_id,
+            number=number,
+            is_missing=is_missing,
+            missing_reason=reason,
+            explanation=explanation,
+            reconstructed=True,
+        )
+        for (submission_id, item_id), (number, is_missing, reason, explanation) in create.items()
+    ]
+    if new:
+        bulk_create_with_history(new, Value, batch_size=BULK_BATCH, default_user=user, default_date=now)
+    changed = list(Value.objects.filter(pk__in=list(update)))
+    for value in changed:
+        value.number, value.is_missing, value.missing_reason, value.explanation = update[value.pk]
+        value.missing_status = ""
+        value.reconstructed = True
+    if changed:
+        bulk_update_with_history(
+            changed,
+            Value,
+            ["number", "is_missing", "missing_reason", "explanation", "missing_status", "reconstructed"],
+            batch_size=BULK_BATCH,
+            default_user=user,
+            default_date=now,
+        )
+    touched = {submission_id for submission_id, _item in create} | {value.submission_id for value in changed}
+    for value in Value.objects.filter(pk__in=delete, reconstructed=True):
+        touched.add(value.submission_id)
+        value._history_user = user
+        value.delete()
+    _versions_bump(touched)

@@ -7,6 +7,7 @@ import io
 import re
 import time
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -315,8 +316,84 @@ def test_the_real_seed_files_load(db):
     plavinas = Municipality.objects.get(code="LV0321400")
     assert plavinas.name == "Pļaviņu novads"
     assert plavinas.successor.name == "Aizkraukles novads"
-    assert Municipality.objects.get(name="Aglonas novads").attributes["split"] == "yes"
+    aglona = Municipality.objects.get(name="Aglonas novads")
+    assert aglona.split and "split" not in aglona.attributes
+    assert plavinas.name_en == "Pļaviņas municipality"  # as the statistics office labels it
+    assert sorted(aglona.successor_shares.values_list("successor__name", "share")) == [
+        ("Krāslavas novads", None),
+        ("Preiļu novads", None),
+    ]
     assert set(Network.objects.values_list("code", flat=True)) == {"T1", "T2", "T3", "T4"}
     t3 = Network.objects.get(code="T3")
     assert t3.name_en == "Public services and housing policy network"
     assert t3.memberships.filter(municipality__code="LV0020000").exists()
+
+
+# --- successor shares of divided units (docs/official.md, "History across a reform") -------------
+
+UNITS = """code,name,valid_from,valid_to,successor_code,split
+LV0099000,Jaunnovads,2021-07-01,,,
+LV0099001,Otrnovads,2021-07-01,,,
+LV0099100,Dalītais novads,2009-07-01,2021-06-30,LV0099000,yes
+LV0099200,Veselais novads,2009-07-01,2021-06-30,LV0099000,no
+"""
+
+
+@pytest.mark.django_db
+def test_split_is_a_field_and_shares_are_imported(tmp_path):
+    run("import_municipalities", write(tmp_path, UNITS, "units.csv"))
+    divided = Municipality.objects.get(code="LV0099100")
+    assert divided.split and not Municipality.objects.get(code="LV0099200").split
+    assert "split" not in divided.attributes
+    shares = (
+        "predecessor_code,successor_code,share,note,source\n"
+        'LV0099100,LV0099000,"0,4",by population,law\n'
+        "LV0099100,LV0099001,60%,,\n"
+    )
+    out, _err = run("import_successor_shares", write(tmp_path, shares))
+    assert "2 created, 0 updated, 0 unchanged" in out
+    assert sorted(divided.successor_shares.values_list("successor__code", "share", "note")) == [
+        ("LV0099000", Decimal("0.4"), "by population"),
+        ("LV0099001", Decimal("0.6"), ""),
+    ]
+    out, _err = run("import_successor_shares", write(tmp_path, shares))
+    assert "0 created, 0 updated, 2 unchanged" in out
+    # A predecessor named again gets exactly the file's rows.
+    out, err = run(
+        "import_successor_shares", write(tmp_path, "predecessor_code,successor_code,share\nLV0099100,LV0099000,\n")
+    )
+    assert (
+        "0 created, 1 updated, 0 unchanged" in out
+        and "removed 1 share(s) no longer listed: LV0099100 → LV0099001" in err
+    )
+    assert list(divided.successor_shares.values_list("share", flat=True)) == [None]
+
+
+@pytest.mark.django_db
+def test_bad_shares_write_nothing_and_name_every_line(tmp_path):
+    run("import_municipalities", write(tmp_path, UNITS, "units.csv"))
+    bad = (
+        "predecessor_code,successor_code,share\n"
+        "LV0099100,LV0099000,0\n"
+        "LV0099100,NOPE,0.5\n"
+        "LV0099100,LV0099100,0.5\n"
+        "LV0099200,LV0099000,0.7\n"
+        "LV0099200,LV0099001,0.7\n"
+        "LV0099200,LV0099001,0.1\n"
+        "LV0099100,LV0099001,abc\n"
+        "LV0099100,LV0099001,0.1234567\n"
+    )
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import_successor_shares", str(write(tmp_path, bad)), stdout=io.StringIO(), stderr=err)
+    messages = err.getvalue()
+    assert "line 2: share: '0' is not a share" in messages
+    assert "line 3: successor_code NOPE is not a known municipality" in messages
+    assert "line 4: a municipality cannot be its own successor" in messages
+    assert "line 5: the shares of Veselais novads add up to 1.4, more than 1" in messages
+    assert "line 7: the same pair already appears on line 6" in messages
+    assert "line 8: share: 'abc' is not a number" in messages
+    assert "line 9: share: '0.1234567': at most six decimals" in messages
+    from networks.models import SuccessorShare
+
+    assert not SuccessorShare.objects.exists()

@@ -20,7 +20,7 @@ from ...dashboard_data import IndicatorData
 from ...dashboard_selectors import DashboardScope
 from ...words import result_words
 from ..tables import Cell, Table, band_text, band_words, change_text, number, url_maker
-from .shared import chart_entry, period_label, separators
+from .shared import chart_entry, is_reconstructed, marked, period_label, separators
 
 
 def how_computed() -> list[tuple[str, str]]:
@@ -59,9 +59,14 @@ def _ranking_table(scope: DashboardScope, data: IndicatorData) -> Table:
     profile_link = url_maker("comparisons:profile", "code", network=scope.network.code)
     words = band_words()
     for row in data.rows:
+        name = row.municipality.display_name
         ranking.add(
             [
-                Cell(raw=row.municipality.display_name, link=profile_link(row.municipality.code)),
+                Cell(
+                    raw=name,
+                    display=marked(name, is_reconstructed(row.municipality, scope.period)),
+                    link=profile_link(row.municipality.code),
+                ),
                 Cell(raw=row.rank, decimals=0),
                 Cell(raw=row.value, decimals=item.decimals),
                 Cell(raw=row.band or "", display=band_text(row.band, words)),
@@ -85,7 +90,7 @@ def _trend_table(data: IndicatorData) -> Table:
     for row in data.series:
         trend.add(
             [
-                Cell(raw=row.period.label),
+                Cell(raw=row.period.label, display=marked(row.period.label, is_reconstructed(highlight, row.period))),
                 Cell(raw=row.value if highlight else None, decimals=item.decimals),
                 Cell(raw=row.q1, decimals=item.decimals),
                 Cell(raw=row.median, decimals=item.decimals),
@@ -95,7 +100,7 @@ def _trend_table(data: IndicatorData) -> Table:
     return trend
 
 
-def summary_sentence(data: IndicatorData) -> str:
+def summary_sentence(data: IndicatorData, scope: DashboardScope | None = None) -> str:
     """The highlighted municipality's rank and the median, or how many are compared."""
     item, own_row, first = data.indicator, data.own_row, data.rows[0]
     unit = f" {item.display_unit}" if item.display_unit else ""
@@ -107,7 +112,9 @@ def summary_sentence(data: IndicatorData) -> str:
             "median": number(first.median, item.decimals),
             "unit": unit,
         }
-        said = result_words(own_row, item)
+        said = result_words(
+            own_row, item, reconstructed=scope is not None and is_reconstructed(data.highlight, scope.period)
+        )
         return f"{ranked} {said.text}" if said else ranked
     return ngettext(
         "%(n)s municipality is compared; the median is %(median)s%(unit)s.",
@@ -152,7 +159,7 @@ def _charts(data: IndicatorData, summary: str) -> list[dict]:
     if series:
         series_frame = pd.DataFrame(
             {
-                "period": [r.period.label for r in series],
+                "period": [marked(r.period.label, is_reconstructed(data.highlight, r.period)) for r in series],
                 "value": [r.value if data.highlight else None for r in series],
                 "median": [r.median for r in series],
                 "q1": [r.q1 for r in series],
@@ -303,7 +310,7 @@ def funnel_section(data: IndicatorData) -> tuple[dict | None, str]:
 
 def indicator_page(scope: DashboardScope, data: IndicatorData) -> dict:
     ranking, trend = _ranking_table(scope, data), _trend_table(data)
-    summary = summary_sentence(data) if data.rows else ""
+    summary = summary_sentence(data, scope) if data.rows else ""
     funnel_chart, funnel_note = funnel_section(data) if data.rows else (None, "")
     how = how_computed()
     if data.funnel is not None:
@@ -329,6 +336,8 @@ def indicator_page(scope: DashboardScope, data: IndicatorData) -> dict:
         "charts": _charts(data, summary) if data.rows else [],
         "summary": summary,
         "how_computed": how,
+        "reconstructed_legend": any(is_reconstructed(row.municipality, scope.period) for row in data.rows)
+        or any(is_reconstructed(data.highlight, row.period) for row in data.series),
         "practices_url": practices_url(scope, data.indicator),
         "best_practices": [
             (row.municipality, practices_url(scope, data.indicator, row.municipality))

@@ -12,6 +12,8 @@ from urllib.parse import urlencode
 
 import pandas as pd
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from networks.collation import sorted_latvian
@@ -21,7 +23,16 @@ from ...dashboard_data import ProfileData
 from ...dashboard_selectors import DashboardScope
 from ...words import result_words, trend_words
 from ..tables import Cell, Table, band_text, band_words, change_text, number, number_style, url_maker
-from .shared import chart_entry, page_state, peer_group_label, period_label, separators
+from .shared import (
+    RECONSTRUCTED_MARK,
+    chart_entry,
+    is_reconstructed,
+    marked,
+    page_state,
+    peer_group_label,
+    period_label,
+    separators,
+)
 
 
 def _indicator_table(scope: DashboardScope, data: ProfileData, query: Mapping[str, str]) -> tuple[Table, list[dict]]:
@@ -55,11 +66,14 @@ def _indicator_table(scope: DashboardScope, data: ProfileData, query: Mapping[st
     indicator_link = url_maker("comparisons:indicator", "indicator", network=scope.network.code)
     style, words = number_style(), band_words()
     link_query = "?" + urlencode(page_state(scope, query, m=municipality.code))
+    now = is_reconstructed(municipality, scope.period)
     for row in sorted_rows(data.rows, query.get("sort", "")):
         indicator = row.indicator
         past = data.history.get(indicator.pk, [])
-        trend = "; ".join(f"{r.label}: {number(r.value, indicator.decimals, style)}" for r in past)
-        said = result_words(row, indicator)
+        trend = "; ".join(
+            f"{marked(r.label, r.reconstructed)}: {number(r.value, indicator.decimals, style)}" for r in past
+        )
+        said = result_words(row, indicator, reconstructed=now)
         direction = trend_words(values=[r.value for r in past], polarity=indicator.polarity)
         in_words = " ".join(text for text in (said.text if said else "", direction) if text)
         table.add(
@@ -179,10 +193,30 @@ def _neighbours(data: ProfileData) -> list[dict]:
     ]
 
 
+def reconstructed_note(scope: DashboardScope, data: ProfileData) -> str:
+    """What the page says when the municipality did not exist yet in the chosen period."""
+    if not is_reconstructed(data.municipality, scope.period):
+        return ""
+    return _(
+        "%(municipality)s came into being on %(date)s: its figures of %(period)s are reconstructed from the "
+        "predecessors' figures %(mark)s."
+    ) % {
+        "municipality": data.municipality.display_name,
+        # 1.07.2021 in Latvian; "July 1, 2021" in English (its short form, 07/01/2021, misleads Europeans).
+        "date": date_format(
+            data.municipality.valid_from,
+            "DATE_FORMAT" if (get_language() or "").startswith("en") else "SHORT_DATE_FORMAT",
+        ),
+        "period": scope.period.label,
+        "mark": RECONSTRUCTED_MARK,
+    }
+
+
 def profile_page(scope: DashboardScope, data: ProfileData, *, query: Mapping[str, str], theme: str) -> dict:
     table, sparklines = _indicator_table(scope, data, query)
     position = composite_position(data)
     summary = summary_sentence(scope, data, position) if data.rows else ""
+    note = reconstructed_note(scope, data)
     return {
         "tables": [table] if data.rows else [],
         "municipality": data.municipality,
@@ -190,6 +224,8 @@ def profile_page(scope: DashboardScope, data: ProfileData, *, query: Mapping[str
         "sparklines": sparklines,
         "chart": _score_chart(data, summary) if data.rows else None,
         "summary": summary,
+        "reconstructed_note": note,
+        "reconstructed_legend": bool(note) or any(p.reconstructed for past in data.history.values() for p in past),
         "themes": data.themes,
         "theme": theme,
         "composite_position": position,

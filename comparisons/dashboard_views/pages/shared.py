@@ -8,9 +8,23 @@ from collections.abc import Mapping
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from indicators.services.reform import reconstructed_period
 from networks.attributes import attribute_label
 
 from ... import charts
+
+# Marks a figure reconstructed from the predecessors' figures (docs/official.md); the legend says so.
+RECONSTRUCTED_MARK = "*"
+
+
+def is_reconstructed(municipality, period) -> bool:
+    """Whether the municipality's figure for the period is reconstructed: it did not exist yet
+    then (a pure test of the dates, no query)."""
+    return municipality is not None and period is not None and reconstructed_period(municipality.valid_from, period.end)
+
+
+def marked(text: str, reconstructed: bool) -> str:
+    return f"{text} {RECONSTRUCTED_MARK}" if reconstructed else text
 
 
 def separators() -> str:

@@ -6,6 +6,7 @@ from pathlib import Path
 from django.core.management.base import CommandError, CommandParser, no_translations
 
 from indicators.services.official import official_import
+from indicators.services.reform import reform_after_import
 from networks.errors import PortalError
 from networks.management.base import ImportCommand
 from networks.tabular import ImportFailed
@@ -40,6 +41,11 @@ class Command(ImportCommand):
                 path, item_code=options["item"], selections=options["select"], dry_run=options["dry_run"]
             ),
         )
+        if not options["dry_run"]:
+            # The predecessors' figures of an additive item: carry them to their successors.
+            said = reform_after_import(item_codes=[options["item"].strip()])
+            if said:
+                self.stdout.write(f"{path}: {said}")
 
     def report_import(self, path: Path, run: Callable[[], object]) -> None:
         """As the other imports report, but every refusal is said on stderr (the bad cells, one a

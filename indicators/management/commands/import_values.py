@@ -4,6 +4,7 @@ from django.core.management.base import CommandError, CommandParser, no_translat
 
 from indicators.models import Submission
 from indicators.services.imports import REQUIRED_COLUMNS, values_import_file
+from indicators.services.reform import reform_after_import
 from networks.management.base import ImportCommand
 from networks.models import Network
 
@@ -39,3 +40,8 @@ class Command(ImportCommand):
             path,
             lambda: values_import_file(path, network=network, status=options["status"], dry_run=options["dry_run"]),
         )
+        if not options["dry_run"]:
+            # Pre-reform figures of predecessors may have come in: carry them to their successors.
+            said = reform_after_import(network_code=network.code)
+            if said:
+                self.stdout.write(f"{path}: {said}")
