@@ -18,7 +18,7 @@ from django.urls import reverse
 from indicators.models import DataItem, Value
 from indicators.tests.factories import DataItemFactory
 from indicators.tests.test_import_official import IRS031, TRS020_EN, snapshot, value
-from indicators.tests.test_import_official import portal as portal  # noqa: F401 (the fixture)
+from indicators.tests.test_import_official import portal as portal
 from indicators.views import official as views
 from networks import permissions
 from networks.models import Role
@@ -33,7 +33,7 @@ def _media(settings, tmp_path):
 
 
 @pytest.fixture
-def coordinator(portal):  # noqa: F811
+def coordinator(portal):
     user = UserFactory(username="t3-coordinator")
     RoleFactory(user=user, kind=Role.Kind.COORDINATOR, network=portal)
     client = Client()
@@ -64,11 +64,11 @@ def test_preview_shows_areas_and_outcomes_and_writes_nothing(coordinator):
     assert not response.context["skipped"]  # IRS031 names only municipalities
     assert "Import these values" in page
     report = response.context["report"]
-    assert report.created == 36 * 14 and report.updated == 0  # 36 municipalities, 2012–2025 (2025: "…")
+    assert report.created == 36 * 14 and report.updated == 0  # 36 municipalities, 2012-2025 (2025: "…")
     assert report.dry_run
 
 
-def test_confirm_imports_as_the_command_does_and_again_changes_nothing(coordinator, portal):  # noqa: F811
+def test_confirm_imports_as_the_command_does_and_again_changes_nothing(coordinator, portal):
     upload(coordinator, IRS031)
     response = coordinator.post(confirm_url())
     assert response.status_code == 302
@@ -140,7 +140,7 @@ def test_corrupted_files_never_give_a_server_error(coordinator, name):
     assert snapshot() == before
 
 
-def test_a_tampered_session_token_reads_no_other_file(coordinator, portal):  # noqa: F811
+def test_a_tampered_session_token_reads_no_other_file(coordinator, portal):
     upload(coordinator, IRS031)
     session = coordinator.session
     key = views.SESSION_KEY.format(pk=portal.pk)
@@ -153,7 +153,7 @@ def test_a_tampered_session_token_reads_no_other_file(coordinator, portal):  # n
     assert response.status_code == 302 and not Value.objects.exists()
 
 
-def test_an_item_several_networks_use_belongs_to_the_administrators(coordinator, portal):  # noqa: F811
+def test_an_item_several_networks_use_belongs_to_the_administrators(coordinator, portal):
     other = NetworkFactory(code="U9")
     DataItem.objects.get(code="POPULATION").networks.add(other)
     response = coordinator.get(upload_url())
@@ -173,7 +173,7 @@ PERSONAS = ("anonymous", "outsider", "staff", "viewer", "other_coordinator", "co
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_every_persona_upload_and_confirm(portal, persona):  # noqa: F811
+def test_every_persona_upload_and_confirm(portal, persona):
     """Only the network's coordinators and administrators get the page or import; the others get
     the login page or 403, and nothing is kept or written."""
     from networks.models import Municipality
@@ -203,7 +203,7 @@ def test_every_persona_upload_and_confirm(portal, persona):  # noqa: F811
         assert not views.upload_dir().exists() or not any(views.upload_dir().iterdir())
 
 
-def test_can_import_official_rule(portal):  # noqa: F811
+def test_can_import_official_rule(portal):
     other = NetworkFactory(code="U")
     admin = UserFactory(username="adm", is_superuser=True)
     coordinator = UserFactory(username="coord")

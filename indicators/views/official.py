@@ -56,9 +56,9 @@ def importable_items(user, network: Network) -> list[DataItem]:
         "pk", "networks"
     ):
         users[item_id].add(network_id)
-    for item_id, network_id in DataItem.objects.filter(
-        pk__in=users, indicators__networks__isnull=False
-    ).values_list("pk", "indicators__networks"):
+    for item_id, network_id in DataItem.objects.filter(pk__in=users, indicators__networks__isnull=False).values_list(
+        "pk", "indicators__networks"
+    ):
         users[item_id].add(network_id)
     return [item for item in items if permissions.can_import_official(user, users[item.pk])]
 
