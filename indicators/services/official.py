@@ -30,7 +30,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -161,10 +161,12 @@ def official_import(
     dry_run: bool = False,
     user=None,
     name: str = "",
+    periods: Collection[str] | None = None,
 ) -> OfficialReport:
     """Import a downloaded table as official values of `item_code`; see the module docstring.
 
-    `name`: the file's name as downloaded, when `path` is a stored copy (the upload page). Raises
+    `name`: the file's name as downloaded, when `path` is a stored copy (the upload page);
+    `periods`: only these periods of the table (labels such as `2024`), the others left alone. Raises
     OfficialError (the item, the networks, the dimensions) or ImportFailed (the file, its cells)
     with nothing written.
     """
@@ -181,7 +183,7 @@ def official_import(
             % {"code": item.code}
         )
     table = table_read(Path(path), name=name)
-    plan = official_plan(table, item=item, selections=selections)
+    plan = official_plan(table, item=item, selections=selections, only=periods)
     report = OfficialReport(
         item=item.code,
         table=table.table or table.name,
@@ -215,9 +217,11 @@ def official_import(
 # --- the plan: dimensions, areas, periods, cells ------------------------------------------------
 
 
-def official_plan(table: OfficialTable, *, item: DataItem, selections: Sequence[str] = ()) -> Plan:
+def official_plan(
+    table: OfficialTable, *, item: DataItem, selections: Sequence[str] = (), only: Collection[str] | None = None
+) -> Plan:
     """The checked figures of `table` for `item` (nothing written). Raises OfficialError for the
-    dimensions, ImportFailed for the periods, areas and cells."""
+    dimensions, ImportFailed for the periods, areas and cells. `only`: these period labels alone."""
     chosen = _selections(table, selections)
     time = _time_dimension(table)
     areas = Areas()
@@ -249,6 +253,8 @@ def official_plan(table: OfficialTable, *, item: DataItem, selections: Sequence[
         label, problem = period_of(category.code, category.label)
         if problem:
             errors.add(0, problem)
+            continue
+        if only is not None and label not in only:
             continue
         periods[position] = label
         _kind, start, end = Period.bounds_from_label(label)
