@@ -161,13 +161,24 @@ def _report_context(report: OfficialReport) -> dict:
     matched = [(row.label, names.get(row.municipality_id)) for row in report.areas if row.municipality_id]
     skipped = [row for row in report.areas if not row.municipality_id]
     labels = {"created": _("New"), "updated": _("Changed"), "unchanged": _("Unchanged")}
+    source_only = _("the same figure; its recorded source changes")
     examples = [
-        (labels[kind], [(names.get(c.municipality_id), c.period, c.before, c.after) for c in report.examples[kind]])
+        (
+            labels[kind],
+            [
+                (names.get(c.municipality_id), c.period, c.before, c.after, source_only if _same(c) else "")
+                for c in report.examples[kind]
+            ],
+        )
         for kind in ("created", "updated", "unchanged")
         if report.examples.get(kind)
     ]
     markers = [(marker, MissingStatus(marker).label, count) for marker, count in report.markers.items()]
     return {"report": report, "matched": matched, "skipped": skipped, "examples": examples, "markers": markers}
+
+
+def _same(change) -> bool:
+    return change.kind == "updated" and change.before == change.after
 
 
 def _render(request: HttpRequest, network: Network, context: dict, status: int = 200) -> HttpResponse:
