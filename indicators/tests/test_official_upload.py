@@ -62,7 +62,7 @@ def test_preview_shows_areas_and_outcomes_and_writes_nothing(coordinator):
     assert snapshot() == before
     assert "Aizkraukles novads" in page  # the matched area by its municipality's name
     assert not response.context["skipped"]  # IRS031 names only municipalities
-    assert "Import these values" in page
+    assert "Importēt šīs vērtības" in page
     report = response.context["report"]
     assert report.created == 36 * 14 and report.updated == 0  # 36 municipalities, 2012-2025 (2025: "…")
     assert report.dry_run
@@ -88,7 +88,7 @@ def test_other_dimensions_are_offered_as_choices(coordinator):
     assert response.status_code == 200
     names = [choice.name for choice in response.context["choices"]]
     assert names == ["Types of surface", "Indicator"]
-    assert "Import these values" not in response.content.decode()
+    assert "Importēt šīs vērtības" not in response.content.decode()
     response = coordinator.post(
         upload_url(), {"item": "ROADS_KM", "select:Types of surface": "Total", "select:Indicator": "Total"}
     )
@@ -97,7 +97,7 @@ def test_other_dimensions_are_offered_as_choices(coordinator):
     assert response.context["report"].created == 43
     assert 'name="select:Types of surface" value="Total"' in page
     skipped = {row.label: row.reason for row in response.context["skipped"]}
-    assert skipped["Latvia"] == "not a municipality (the country or a region)"
+    assert skipped["Latvia"] == "nav pašvaldība (valsts vai reģions)"
     assert "Latvia" in page
     coordinator.post(confirm_url(), {"select:Types of surface": "Total", "select:Indicator": "Total"})
     assert Value.objects.filter(item__code="ROADS_KM").count() == 43
@@ -120,7 +120,7 @@ def test_bad_cells_are_listed_with_their_line_and_nothing_is_written(coordinator
     assert response.status_code == 400
     problems = response.context["problems"]
     assert any(problem.startswith("4") and "29x58" in problem and "2020" in problem for problem in problems)
-    assert "Import these values" not in response.content.decode()
+    assert "Importēt šīs vērtības" not in response.content.decode()
     assert coordinator.post(confirm_url()).status_code == 400  # the preview again, with the problem
     assert snapshot() == before
 
@@ -148,7 +148,7 @@ def test_a_tampered_session_token_reads_no_other_file(coordinator, portal):
     session.save()
     response = coordinator.post(upload_url(), {"item": "POPULATION"})
     assert response.status_code == 400
-    assert "no longer here" in response.content.decode()
+    assert "faila vairs nav" in response.content.decode()
     response = coordinator.post(confirm_url())
     assert response.status_code == 302 and not Value.objects.exists()
 
