@@ -2,7 +2,11 @@
 
 The catalogue (`data/catalogue/t3_public_services.csv`) and the context figures
 (`data/values/lv_context.csv`: population on 1 January 2026, road length 2024 and area, from the
-Central Statistical Bureau via the shared data folder) are real. Every other figure is invented by
+Central Statistical Bureau via the shared data folder) are real, and so is the municipalities'
+population of 2012-2024: the bureau's table IRS031 (`data/csb/`, on the 2021 boundaries), imported
+as official values by the command's own service (`official_import`, docs/official.md). The
+history periods 2012-2020 carry only the population and the figures of the per-capita housing and
+waste indicators, so their time series reach back before the 2021 reform. Every other figure is invented by
 a seeded random generator, plausible for each municipality's size and kind, with trends over the
 five periods (the 2022 energy price shock in heating costs, slowly rising connection and
 recycling rates) and a few figures declared missing. The rounds are marked `is_demo`, so every
@@ -27,15 +31,38 @@ from django.utils import timezone
 from networks.models import Municipality, Network
 from networks.tabular import Row, Table, read_table
 
-from .models import DataItem, Round, Submission
+from .models import DataItem, Indicator, Round, Submission
 from .services.catalogue import catalogue_import
 from .services.imports import values_import
+from .services.official import official_import, official_plan
+from .services.official_tables import table_read
 
 DATA_DIR = Path(settings.BASE_DIR) / "data"
 CATALOGUE_FILES = (DATA_DIR / "catalogue" / "t3_public_services.csv",)
 CONTEXT_FILE = DATA_DIR / "values" / "lv_context.csv"
 DEMO_NETWORK = "T3"
 DEMO_PERIODS = ("2021", "2022", "2023", "2024", "2025")
+# Before the 2021 reform: published rounds with the population and a few items only.
+HISTORY_PERIODS = tuple(str(year) for year in range(2012, 2021))
+HISTORY_ITEMS = (
+    "POPULATION",
+    "DWELLINGS_MUNICIPAL",
+    "SOCIAL_DWELLINGS",
+    "HOUSING_QUEUE",
+    "WASTE_TOTAL_T",
+    "WASTE_SEPARATE_T",
+)
+# The indicators the history rounds ask (their items are HISTORY_ITEMS).
+HISTORY_INDICATORS = (
+    "MUN_DWELLINGS_1000",
+    "SOCIAL_DWELLINGS_1000",
+    "HOUSING_QUEUE_1000",
+    "WASTE_PER_CAPITA",
+    "WASTE_SEPARATE_SHARE",
+)
+# The official population (IRS031): its 2025 column is all "…", so 2025 keeps the context figure.
+OFFICIAL_POPULATION = DATA_DIR / "csb" / "IRS031_population_2012-2025_en.csv"
+OFFICIAL_PERIODS = tuple(str(year) for year in range(2012, 2025))
 DEMO_MUNICIPALITY = "LV0020000"  # Aizkraukles novads: demo-staff fills its latest round
 # Besides Aizkraukle, a few municipalities have not started the latest round yet.
 LATE_MUNICIPALITIES = ("LV0038000", "LV0053000")
@@ -91,6 +118,7 @@ def demo_values_rows() -> list[tuple[str, str, str, str, str]]:
         for row in read_table(CONTEXT_FILE).rows
     }
     decimals = dict(DataItem.objects.values_list("code", "decimals"))
+    official = official_population()
     rows: list[tuple[str, str, str, str, str]] = []
     municipalities = Municipality.objects.filter(code__in={key[0] for key in context}).order_by("code")
     for municipality in municipalities:
@@ -101,12 +129,12 @@ def demo_values_rows() -> list[tuple[str, str, str, str, str]]:
         profile = _profile(municipality, base)
         area = float(context[(code, "AREA_KM2", "2024")][0])
         roads = float(context[(code, "ROADS_KM", "2024")][0])
-        for index, period in enumerate(DEMO_PERIODS):
+        for index, period in enumerate(HISTORY_PERIODS + DEMO_PERIODS, start=-len(HISTORY_PERIODS)):
             if MERGED_AWAY.get(code) == period:
                 break
             rng = random.Random(f"benchlearning-demo-{code}-{period}")  # noqa: S311 - invented figures
             years_back = DEMO_PERIODS.index(base_period) - index
-            population = base * (1 + profile["decline"]) ** years_back
+            population = official.get((code, period)) or base * (1 + profile["decline"]) ** years_back
             households = population / profile["household_size"]
             dwellings = population * profile["dwellings_per_1000"] / 1000 * rng.uniform(0.98, 1.01)
             heated = population * profile["heated_m2_per_person"] * (1 + 0.004 * index)
@@ -131,7 +159,10 @@ def demo_values_rows() -> list[tuple[str, str, str, str, str]]:
                 * rng.uniform(0.8, 1.2),
                 "HOUSING_REPAIR_EUR": dwellings * profile["repair_per_dwelling"] * rng.uniform(0.6, 1.5),
                 "HEATED_AREA_M2": heated,
-                "HEAT_COST_EUR": heated * profile["heat_eur_m2"] * HEAT_PRICE_INDEX[period] * rng.uniform(0.95, 1.05),
+                "HEAT_COST_EUR": heated
+                * profile["heat_eur_m2"]
+                * HEAT_PRICE_INDEX.get(period, 1.0)
+                * rng.uniform(0.95, 1.05),
                 "HEAT_OUTAGE_HOURS": profile["outage_hours"] * rng.uniform(0.3, 1.8),
                 "HH_WATER": households * water_share,
                 "HH_SEWER": households * max(water_share - profile["sewer_gap"], 0.2),
@@ -141,9 +172,13 @@ def demo_values_rows() -> list[tuple[str, str, str, str, str]]:
                 "ROAD_MAINT_EUR": road_length * profile["maint_per_km"] * (1 + 0.04 * index) * rng.uniform(0.9, 1.1),
                 "STREETLIGHT_KWH": road_length * profile["light_kwh_per_km"] * (1 - 0.04 * index),
                 "WASTE_TOTAL_T": waste,
-                "WASTE_SEPARATE_T": waste * min(profile["separate_share"] + 0.025 * index, 0.7),
+                "WASTE_SEPARATE_T": waste * min(max(profile["separate_share"] + 0.025 * index, 0.03), 0.7),
             }
             for item_code, number in figures.items():
+                if period in HISTORY_PERIODS and item_code not in HISTORY_ITEMS:
+                    continue
+                if item_code == "POPULATION" and (code, period) in official:
+                    continue  # the official figure, imported by `official_import`
                 real = context.get((code, item_code, period))
                 if real is not None:
                     rows.append((code, item_code, period, *real))
@@ -152,6 +187,20 @@ def demo_values_rows() -> list[tuple[str, str, str, str, str]]:
                 else:
                     rows.append((code, item_code, period, _fmt(number, decimals.get(item_code, 0)), ""))
     return rows
+
+
+def official_population() -> dict[tuple[str, str], float]:
+    """The IRS031 population by (municipality code, period), read as `official_import` reads it."""
+    item = DataItem.objects.filter(code="POPULATION").first()
+    if item is None:
+        return {}
+    plan = official_plan(table_read(OFFICIAL_POPULATION), item=item, only=OFFICIAL_PERIODS)
+    codes = dict(Municipality.objects.filter(pk__in={pk for pk, _label in plan.figures}).values_list("pk", "code"))
+    return {
+        (codes[pk], label): float(figure.number)
+        for (pk, label), figure in plan.figures.items()
+        if figure.number is not None
+    }
 
 
 def _table(rows: list[tuple[str, str, str, str, str]]) -> Table:
@@ -184,8 +233,11 @@ def demo_values_seed(*, log: Callable[[str], object] = lambda _msg: None) -> Non
     for status, group in groups:
         report = values_import(table=_table(group), network=network, status=status, is_demo=True)
         log(f"demo values {network.code} ({status}): {report}")
+    report = official_import(OFFICIAL_POPULATION, item_code="POPULATION", periods=OFFICIAL_PERIODS)
+    log(f"{OFFICIAL_POPULATION.relative_to(settings.BASE_DIR)}: {report}")
     today = timezone.localdate()
-    for round_ in Round.objects.filter(network=network, period__label__in=DEMO_PERIODS).select_related("period"):
+    periods = HISTORY_PERIODS + DEMO_PERIODS
+    for round_ in Round.objects.filter(network=network, period__label__in=periods).select_related("period"):
         fields: dict = {"is_demo": True}
         year = int(round_.period.label)
         if round_.period.label == latest:
@@ -197,6 +249,8 @@ def demo_values_seed(*, log: Callable[[str], object] = lambda _msg: None) -> Non
             fields["opens"] = datetime.date(year + 1, 1, 15)
             fields["deadline"] = datetime.date(year + 1, 3, 31)
             fields["published_at"] = round_.published_at or datetime.datetime(year + 1, 6, 1, 12, tzinfo=datetime.UTC)
+        if round_.period.label in HISTORY_PERIODS and not round_.indicators.exists():
+            round_.indicators.set(Indicator.objects.filter(code__in=HISTORY_INDICATORS))
         changed = [name for name, value in fields.items() if getattr(round_, name) != value]
         if changed:
             for name in changed:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import coordination, excel, exports, review, submissions
+from .views import coordination, excel, exports, official, review, submissions
 
 app_name = "indicators"
 
@@ -30,6 +30,8 @@ urlpatterns = [
         coordination.indicator_edit,
         name="coordination_indicator_edit",
     ),
+    path("coordination/<str:code>/official/", official.official_upload, name="official_upload"),
+    path("coordination/<str:code>/official/confirm/", official.official_confirm, name="official_confirm"),
     path("coordination/<str:code>/rounds/new/", coordination.round_open, name="coordination_round_open"),
     path("coordination/<str:code>/rounds/<str:period>/", coordination.round_detail, name="coordination_round"),
     path(

@@ -272,6 +272,16 @@ def can_add_to_indicator_set(user: AnyUser, network: Network, indicator_network_
     return set(indicator_network_ids) <= roles_of(user).coordinator_of
 
 
+def can_import_official(user: AnyUser, item_network_ids: set[int] | frozenset[int]) -> bool:
+    """Importing a statistics office's table as official values of a data item writes them into
+    every network that uses the item: the item's owner decides, as for a catalogue entry — the
+    coordinators of the one network that uses it; an item several networks use (population),
+    the administrators (docs/security.md, docs/official.md)."""
+    if is_administrator(user):
+        return True
+    return len(item_network_ids) == 1 and set(item_network_ids) <= roles_of(user).coordinator_of
+
+
 def can_create_network(user: AnyUser) -> bool:
     """Only administrators set up networks: a network's coordinator decides who its members are,
     so creating one is the power to reach any municipality."""

@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -46,7 +47,7 @@ from ..errors import IndicatorsError
 from ..models import DataItem, MissingStatus, Period, Round, Submission, Value
 from ..validation import check_value_hard, number_size_error
 from .import_checks import Errors
-from .official_areas import Areas, fold
+from .official_areas import Areas, depth_of, fold
 from .official_tables import Cell, Dimension, OfficialTable, is_time_code, is_time_name, table_read
 from .periods import period_get_or_create
 from .submissions import submissions_bulk_create
@@ -57,6 +58,8 @@ from .values import BulkValue, values_bulk_save, values_statistics_refresh
 MARKERS = {"…": "…", "...": "…", "-": "-", ".": ".", "..": ".."}
 # At most this many names in a list a message repeats (values of a dimension, codes).
 SHOWN = 25
+# At most this many examples of each outcome (new, changed, unchanged) in a report.
+EXAMPLES = 5
 AREA_NAMES = {"area", "region", "territorial unit", "teritoriālā vienība", "municipality", "novads", "geo"}
 
 
@@ -79,6 +82,11 @@ class OfficialReport:
     submissions_created: int = 0
     dry_run: bool = False
     warnings: list[str] = field(default_factory=list)
+    # For a preview (the upload page): each area of the table, what it became, a few figures
+    # of each outcome, and how many cells carried each status marker.
+    areas: list[AreaRow] = field(default_factory=list)
+    examples: dict[str, list[Change]] = field(default_factory=dict)
+    markers: dict[str, int] = field(default_factory=dict)
 
     def __str__(self) -> str:
         text = _(
@@ -104,6 +112,27 @@ class OfficialReport:
 
 
 @dataclass(frozen=True)
+class AreaRow:
+    """An area of the table: the municipality it is (id), or why it was skipped."""
+
+    label: str
+    municipality_id: int | None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One figure's outcome for a preview: `kind` is "created", "updated" or "unchanged"; `before`
+    and `after` are the number or the status marker (`before` empty when created)."""
+
+    kind: str
+    municipality_id: int
+    period: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
 class Figure:
     """One value of the table for the portal: a municipality's figure for a period."""
 
@@ -121,15 +150,25 @@ class Plan:
     areas_matched: int
     areas_skipped: int
     warnings: list[str]
+    areas: list[AreaRow] = field(default_factory=list)
 
 
 def official_import(
-    path: str | Path, *, item_code: str, selections: Sequence[str] = (), dry_run: bool = False, user=None
+    path: str | Path,
+    *,
+    item_code: str,
+    selections: Sequence[str] = (),
+    dry_run: bool = False,
+    user=None,
+    name: str = "",
+    periods: Collection[str] | None = None,
 ) -> OfficialReport:
     """Import a downloaded table as official values of `item_code`; see the module docstring.
 
-    Raises OfficialError (the item, the networks, the dimensions) or ImportFailed (the file, its
-    cells) with nothing written.
+    `name`: the file's name as downloaded, when `path` is a stored copy (the upload page);
+    `periods`: only these periods of the table (labels such as `2024`), the others left alone. Raises
+    OfficialError (the item, the networks, the dimensions) or ImportFailed (the file, its cells)
+    with nothing written.
     """
     item = DataItem.objects.filter(code=item_code.strip()).first()
     if item is None:
@@ -143,8 +182,8 @@ def official_import(
             )
             % {"code": item.code}
         )
-    table = table_read(Path(path))
-    plan = official_plan(table, item=item, selections=selections)
+    table = table_read(Path(path), name=name)
+    plan = official_plan(table, item=item, selections=selections, only=periods)
     report = OfficialReport(
         item=item.code,
         table=table.table or table.name,
@@ -153,6 +192,8 @@ def official_import(
         areas_skipped=plan.areas_skipped,
         dry_run=dry_run,
         warnings=list(plan.warnings),
+        areas=list(plan.areas),
+        markers=dict(sorted(Counter(f.status for f in plan.figures.values() if f.status).items())),
     )
     if item.source != DataItem.Source.OFFICIAL:
         report.warnings.append(
@@ -178,9 +219,11 @@ def official_import(
 # --- the plan: dimensions, areas, periods, cells ------------------------------------------------
 
 
-def official_plan(table: OfficialTable, *, item: DataItem, selections: Sequence[str] = ()) -> Plan:
+def official_plan(
+    table: OfficialTable, *, item: DataItem, selections: Sequence[str] = (), only: Collection[str] | None = None
+) -> Plan:
     """The checked figures of `table` for `item` (nothing written). Raises OfficialError for the
-    dimensions, ImportFailed for the periods, areas and cells."""
+    dimensions, ImportFailed for the periods, areas and cells. `only`: these period labels alone."""
     chosen = _selections(table, selections)
     time = _time_dimension(table)
     areas = Areas()
@@ -212,6 +255,8 @@ def official_plan(table: OfficialTable, *, item: DataItem, selections: Sequence[
         label, problem = period_of(category.code, category.label)
         if problem:
             errors.add(0, problem)
+            continue
+        if only is not None and label not in only:
             continue
         periods[position] = label
         _kind, start, end = Period.bounds_from_label(label)
@@ -257,7 +302,33 @@ def official_plan(table: OfficialTable, *, item: DataItem, selections: Sequence[
             break
     if errors.errors:
         raise ImportFailed(errors.errors)
-    return Plan(table, figures, matched.matched, len(matched.skipped), warnings)
+    unknown = set(matched.unknown)
+    rows = []
+    for position in area_positions:
+        label = area_dimension.categories[position].label.strip()
+        pk = municipality_of.get(position)
+        if pk is not None:
+            rows.append(AreaRow(label, pk))
+        elif label in unknown:
+            rows.append(AreaRow(label, None, _("looks like a municipality, but the portal has none of this name")))
+        elif depth_of(area_dimension.categories[position].label):
+            rows.append(AreaRow(label, None, _("a part of a larger area (a town or a parish)")))
+        else:
+            rows.append(AreaRow(label, None, _("not a municipality (the country or a region)")))
+    return Plan(table, figures, matched.matched, len(matched.skipped), warnings, rows)
+
+
+def official_choices(table: OfficialTable) -> list[Dimension]:
+    """The dimensions that must be fixed with a selection (neither the time nor the area, and
+    with more than one value), for the upload page to offer. Raises OfficialError as
+    `official_plan` does when the table has no time or no area dimension."""
+    time = _time_dimension(table)
+    area = _area_dimension(table, time, Areas())
+    return [
+        dimension
+        for position, dimension in enumerate(table.dimensions)
+        if position not in (time, area) and len(dimension.categories) > 1
+    ]
 
 
 def _selections(table: OfficialTable, selections: Sequence[str]) -> dict[int, int]:
@@ -416,9 +487,10 @@ def _write(plan: Plan, *, item: DataItem, networks: list[Network], user, report:
     periods = {label: period_get_or_create(label=label) for label in labels}
     report.periods_created = len(set(labels) - existing_labels)
     municipality_ids = sorted({pk for pk, _label in figures})
-    # Per figure: what happened to it in any network ("~" beats "+" beats "=").
+    # Per figure: what happened to it in any network ("~" beats "+" beats "="), and what it was.
     outcome: dict[tuple[int, str], str] = {}
     written = 0
+    was: dict[tuple[int, str], tuple] = {}
     for network in networks:
         rounds = {r.period_id: r for r in Round.objects.filter(network=network, period__in=periods.values())}
         for period in periods.values():
@@ -457,6 +529,8 @@ def _write(plan: Plan, *, item: DataItem, networks: list[Network], user, report:
         for (pk, label), row in zip(figures, rows, strict=True):
             old = before.get(row[0])
             kind = "+" if old is None else "=" if tuple(old) == row[2:] else "~"
+            if (pk, label) not in outcome or "=+~".index(kind) > "=+~".index(outcome[(pk, label)]):
+                was[(pk, label)] = tuple(old) if old is not None else None
             outcome[(pk, label)] = max(outcome.get((pk, label), "="), kind, key="=+~".index)
             if kind != "=" and submission_of[row[0]].status == Submission.Status.APPROVED:
                 changed_rounds.add(submission_of[row[0]].round_id)
@@ -480,7 +554,24 @@ def _write(plan: Plan, *, item: DataItem, networks: list[Network], user, report:
     report.created = sum(1 for kind in outcome.values() if kind == "+")
     report.updated = sum(1 for kind in outcome.values() if kind == "~")
     report.unchanged = sum(1 for kind in outcome.values() if kind == "=")
+    kinds = {"+": "created", "~": "updated", "=": "unchanged"}
+    for (pk, label), kind in sorted(outcome.items(), key=lambda entry: (entry[0][1], entry[0][0])):
+        shown = report.examples.setdefault(kinds[kind], [])
+        if len(shown) < EXAMPLES:
+            figure = figures[(pk, label)]
+            old = was.get((pk, label))
+            before = "" if old is None else (old[4] or _("missing")) if old[1] else _plain(old[0])
+            after = figure.status if figure.number is None else _plain(figure.number)
+            shown.append(Change(kinds[kind], pk, label, before, after))
     return written
+
+
+def _plain(number: Decimal | None) -> str:
+    """A stored number as the office writes it: no exponent, no trailing zeros."""
+    if number is None:
+        return ""
+    text = format(number, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _warn_outsiders(network: Network, municipality_ids: list[int], report: OfficialReport) -> None:

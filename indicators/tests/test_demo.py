@@ -1,4 +1,5 @@
-"""The demo content of seed_demo: the T3 indicator set, real context figures, five demo periods."""
+"""The demo content of seed_demo: the T3 indicator set, real context figures, five demo periods,
+and the history periods 2012-2020 with the official population (IRS031)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from indicators.demo import DEMO_PERIODS, demo_values_rows
+from indicators.demo import DEMO_PERIODS, HISTORY_INDICATORS, HISTORY_ITEMS, HISTORY_PERIODS, demo_values_rows
 from indicators.formula import parse_formula
 from indicators.models import Indicator, Round, Submission, Value
 from networks.models import Network
@@ -52,7 +53,12 @@ def test_every_municipality_has_five_periods_with_real_context(rows):
     by_key = {(r[0], r[1], r[2]): r for r in rows}
     municipalities = {r[0] for r in rows}
     assert len(municipalities) == 43
-    assert {r[2] for r in rows} == set(DEMO_PERIODS)
+    assert {r[2] for r in rows} == set(HISTORY_PERIODS + DEMO_PERIODS)
+    assert {r[1] for r in rows if r[2] in HISTORY_PERIODS} == set(HISTORY_ITEMS)
+    # The municipalities' population of 2012-2024 is official (imported from IRS031, not a demo
+    # row); the state cities, which IRS031 does not list, keep a demo figure.
+    assert ("LV0020000", "POPULATION", "2015") not in by_key and ("LV0020000", "POPULATION", "2024") not in by_key
+    assert ("LV0001000", "POPULATION", "2015") in by_key
     # Real figures from the shared data: Rīga's population on 1 January 2026 and its roads in 2024.
     assert by_key[("LV0001000", "POPULATION", "2025")][3] == "588911"
     assert by_key[("LV0001000", "ROADS_KM", "2024")][3] == "1205"
@@ -61,7 +67,7 @@ def test_every_municipality_has_five_periods_with_real_context(rows):
     assert madona[3] == "" and "nav pieejams" in madona[4]
     # Varakļāni merged into Madona on 1 July 2025: no 2025 figures.
     assert ("LV0055000", "POPULATION", "2025") not in by_key
-    assert ("LV0055000", "POPULATION", "2024") in by_key
+    assert ("LV0055000", "HOUSEHOLDS", "2024") in by_key
     missing = [r for r in rows if r[3] == ""]
     assert 0 < len(missing) < len(rows) * 0.05
 
@@ -87,7 +93,15 @@ def seeded(db, settings):
 
 def test_seed_demo_creates_demo_rounds(seeded):
     rounds = Round.objects.filter(network__code="T3").select_related("period")
-    assert sorted(r.period.label for r in rounds) == list(DEMO_PERIODS)
+    assert sorted(r.period.label for r in rounds) == list(HISTORY_PERIODS + DEMO_PERIODS)
+    # Before the reform: the per-capita indicators alone, on the official population of that year.
+    history = rounds.get(period__label="2015")
+    assert sorted(history.indicators.values_list("code", flat=True)) == sorted(HISTORY_INDICATORS)
+    population = Value.objects.get(
+        item__code="POPULATION", submission__round=history, submission__municipality__code="LV0020000"
+    )
+    assert population.number == 32202  # Aizkraukle municipality's 2015 average population in IRS031
+    assert "IRS031" in population.explanation
     assert all(r.is_demo for r in rounds)
     latest = rounds.get(period__label="2025")
     assert latest.status == Round.Status.OPEN

@@ -102,6 +102,7 @@ PAGES = {
         {"coordinator", "admin"},
     ),
     "indicators:coordination_round_open": (lambda w: {"code": "T"}, {"coordinator", "admin"}),
+    "indicators:official_upload": (lambda w: {"code": "T"}, {"coordinator", "admin"}),
     "indicators:coordination_round": (
         lambda w: {"code": "T", "period": coordination_objects(w)["round"].period.label},
         {"coordinator", "admin"},
@@ -149,6 +150,7 @@ NOT_GET_PAGES = {
     "indicators:round_bulk_approve": "POST only: tested in indicators/tests/test_workflow.py and test_review.py",
     "indicators:value_query_post": "POST only: tested in indicators/tests/test_review.py",
     "indicators:excel_commit": "POST only: tested in indicators/tests/test_excel.py",
+    "indicators:official_confirm": "POST only: every persona tested in indicators/tests/test_official_upload.py",
     "networks:coordination_member_add": "POST only: tested in networks/tests/test_coordination.py",
     "networks:coordination_deactivate": "POST only: tested in networks/tests/test_coordination.py",
     "indicators:coordination_round_action": "POST only: tested in networks/tests/test_coordination.py",

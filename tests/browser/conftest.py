@@ -99,7 +99,8 @@ def log_in(page, live_server, username: str, password: str) -> None:
 
 @pytest.fixture
 def demo(settings):
-    """The demo installation (`seed_demo`): T3 2021-2024 published, 2025 open, Aizkraukle in draft."""
+    """The demo installation (`seed_demo`): T3 2012-2024 published (2012-2020 with the per-capita
+    indicators only, on the official population), 2025 open, Aizkraukle in draft."""
     from django.core.management import call_command
 
     settings.DEBUG = True  # static files (plotly.js from the wheel) through the finders
