@@ -261,7 +261,7 @@ def staff_panel(request) -> dict | None:
     """The staff panel's context; None for a person without a staff role."""
     if not permissions.roles_of(request.user).staff:
         return None
-    return {"tasks": staff_tasks(user=request.user), "my_rounds_url": reverse("indicators:my_rounds")}
+    return {"tasks": staff_tasks(user=request.user)}
 
 
 # --- coordinators: what waits for them ---------------------------------------------------------

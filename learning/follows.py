@@ -22,6 +22,7 @@ from comparisons.words import result_words
 from indicators.models import Indicator, Round
 from networks import permissions
 from networks.collation import latvian
+from networks.mail import absolute
 from networks.models import Municipality, Network
 
 from .models import Follow
@@ -88,10 +89,6 @@ def unsubscribe(token: str) -> int | None:
         return None
     deleted, _detail = Follow.objects.filter(user_id=user_id).delete()
     return deleted
-
-
-def absolute(path: str) -> str:
-    return settings.PORTAL_URL.rstrip("/") + path
 
 
 def follow_languages(user_ids: list[int]) -> dict[int, str]:

@@ -359,7 +359,7 @@ def network_digest_send(*, round_id: int) -> int:
                 body += "\n\n" + _("What you follow:") + "\n\n" + "\n".join(lines)
                 token = follows.unsubscribe_token(user)
                 body += "\n" + _("Stop these e-mails about what you follow:") + " "
-                body += follows.absolute(reverse("learning:unsubscribe", kwargs={"token": token}))
+                body += absolute(reverse("learning:unsubscribe", kwargs={"token": token}))
         messages.append((subject, body, sender, [user.email]))
     # Everyone else: the digest alone, each in their own language (`networks.mail`).
     languages = recipient_languages(people.values())

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from axes.helpers import get_client_ip_address
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -89,6 +91,13 @@ class PasswordResetView(auth_views.PasswordResetView):
     reached (a 429 would tell someone probing addresses when to slow down, and nobody waiting
     for a mail needs more than three an hour). Throttled requests are logged.
     """
+
+    @property
+    def extra_email_context(self) -> dict[str, str]:
+        # The link under PORTAL_URL like every mail of the portal (networks.mail), not under the
+        # Host header of whoever asked for the reset.
+        portal = urlsplit(settings.PORTAL_URL)
+        return {"protocol": portal.scheme, "domain": portal.netloc, "site_name": portal.netloc}
 
     def form_valid(self, form):
         client_ip = get_client_ip_address(self.request) or "unknown"

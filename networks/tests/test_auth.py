@@ -42,6 +42,15 @@ def test_password_reset_by_email(world, client):
     assert client.login(username="staff-a", password="a-new-long-password-7")
 
 
+def test_the_reset_link_is_under_the_portals_address_whatever_the_host_header(world, client, settings):
+    settings.PORTAL_URL = "https://portal.example.lv"
+    settings.ALLOWED_HOSTS = ["testserver", "elsewhere.example"]
+    client.post(reverse("password_reset"), {"email": "staff-a@example.org"}, HTTP_HOST="elsewhere.example")
+    (message,) = mail.outbox
+    assert re.search(r"https://portal\.example\.lv/accounts/reset/\S+/", message.body)
+    assert "elsewhere.example" not in message.body
+
+
 def test_password_reset_confirm_with_bad_token(world, client):
     response = client.get("/accounts/reset/MQ/bad-token/")
     assert response.status_code == 200

@@ -15,10 +15,11 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from playwright.sync_api import expect
 
 from .conftest import log_in
+from .test_accessibility import serious
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -77,6 +78,7 @@ def test_the_returned_message_and_the_mails_link_lead_back_to_the_form(
 ):
     from django.contrib.auth import get_user_model
 
+    from indicators import selectors
     from learning.models import Follow
     from networks.models import Municipality, Network
 
@@ -98,8 +100,20 @@ def test_the_returned_message_and_the_mails_link_lead_back_to_the_form(
     reviews = coordinator.locator("[data-panel=reviews]")
     expect(reviews).to_be_visible()
     shoot(coordinator, tmp_path, f"coordinator-landing-{language}")
+    assert serious(coordinator) == []
     matrix = reverse("indicators:round_matrix", kwargs={"round_pk": round_.pk})
-    expect(reviews.locator(f"a[href='{matrix}?status=submitted']")).to_be_visible()
+    review = selectors.round_review(round=round_)
+    with translation.override(language):
+        waiting = ngettext(
+            "%(counter)s submission to review", "%(counter)s submissions to review", review.count("submitted")
+        ) % {"counter": review.count("submitted")}
+        warned = ngettext(
+            "%(counter)s submission with unexplained warnings",
+            "%(counter)s submissions with unexplained warnings",
+            review.with_unexplained,
+        ) % {"counter": review.with_unexplained}
+    expect(reviews.locator(f"a[href='{matrix}?status=submitted']")).to_have_text(waiting)
+    expect(reviews.locator(f"a[href='{matrix}?unexplained=1']")).to_have_text(warned)
 
     # ...and returns Aizkraukle's figures with a message.
     coordinator.goto(live_server.url + reverse("indicators:submission_review", kwargs={"pk": submission.pk}))
@@ -121,6 +135,7 @@ def test_the_returned_message_and_the_mails_link_lead_back_to_the_form(
     expect(task).to_contain_text(MESSAGE)
     expect(task.get_by_role("link", name=_(language, "Continue the form"))).to_have_attribute("href", form_path)
     shoot(staff, tmp_path, f"staff-landing-{language}")
+    assert serious(staff) == []
 
     # The e-mail: in the staff member's language, with the absolute link to the form.
     (message,) = [m for m in mail.outbox if m.to == [staff_user.email]]
