@@ -18,6 +18,7 @@ from django.db.models import Count
 from django.urls import reverse
 
 from indicators.models import Submission
+from indicators.services.reform import reconstructed_period
 from networks import permissions
 from networks.models import Municipality
 
@@ -54,7 +55,9 @@ def _standing(scope: DashboardScope, row: Result, municipality: Municipality) ->
         unit=unit,
         median=number(row.median, indicator.decimals),
         band=row.band,
-        words=result_words(row, indicator),
+        words=result_words(
+            row, indicator, reconstructed=reconstructed_period(municipality.valid_from, scope.period.end)
+        ),
         url=reverse("comparisons:indicator", kwargs={"network": scope.network.code, "indicator": indicator.code})
         + "?"
         + query,
