@@ -2,8 +2,11 @@
 
 One row per value: municipality, data item, period, submission status, the number exactly as
 stored (decimal point, no thousands separator: for machines), or the declared reason it is
-missing, and the explanation. Text cells that begin with = + - @ (or a tab or carriage return)
-are prefixed with `'`, so a spreadsheet never runs a figure's note as a formula (CSV injection).
+missing, the explanation, and last the status marker of a missing value as the statistics
+offices write it (`…` not available, `-` nil, `.` not applicable, `..` confidential; empty
+otherwise: docs/official.md). Text cells that begin with = + - @ (or a tab or carriage return)
+are prefixed with `'`, so a spreadsheet never runs a figure's note as a formula (CSV injection);
+the status marker is one of the four fixed markers and is written as it is.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from openpyxl import Workbook
 
 from networks.tabular import neutralise
 
-from ..models import Round, Value
+from ..models import MissingStatus, Round, Value
+
+MARKERS = frozenset(MissingStatus.values)
 
 COLUMNS = (
     "network",
@@ -31,6 +36,7 @@ COLUMNS = (
     "value",
     "missing_reason",
     "explanation",
+    "missing_status",
 )
 
 
@@ -58,6 +64,7 @@ def _rows(round: Round, values: Iterable[Value]) -> Iterator[list]:
             number,
             neutralise(value.missing_reason),
             neutralise(value.explanation),
+            value.missing_status if value.missing_status in MARKERS else "",
         ]
 
 

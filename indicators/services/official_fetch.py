@@ -116,6 +116,12 @@ def _name(path: str, content: bytes, content_type: str) -> str:
 
 
 def _snippet(content: bytes) -> str:
+    """The start of an answer in words: a web page's title, else its text without markup."""
     text = content.decode("utf-8", "replace")
+    title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+    if title and title.group(1).strip():
+        text = title.group(1)
+    else:
+        text = re.sub(r"<(style|script)\b.*?</\1\s*>", " ", text, flags=re.IGNORECASE | re.DOTALL)
     text = re.sub(r"<[^>]*>", " ", text)
     return " ".join(text.split())[:200]

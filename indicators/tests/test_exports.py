@@ -55,6 +55,16 @@ def test_coordinator_gets_every_value_with_its_status(world, round_):
     assert mine["QUEUE"]["value"] == "" and mine["QUEUE"]["missing_reason"] == "'@SUM(A1)"
 
 
+def test_a_missing_value_keeps_the_offices_status_marker(world, round_):
+    from indicators.models import Value
+
+    Value.objects.filter(item__code="QUEUE", submission__municipality=world.a).update(missing_status="-")
+    rows = read_csv(world.client("coordinator").get(url(round_, "csv")))
+    mine = {r["item_code"]: r for r in rows if r["municipality_code"] == world.a.code}
+    assert mine["QUEUE"]["missing_status"] == "-"  # nil, written as the office writes it
+    assert mine["DWELLINGS"]["missing_status"] == ""
+
+
 def test_cells_beginning_with_formula_characters_are_neutralised(world, round_):
     rows = read_csv(world.client("coordinator").get(url(round_, "csv")))
     explanation = next(r["explanation"] for r in rows if r["explanation"])

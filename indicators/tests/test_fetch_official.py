@@ -29,6 +29,11 @@ ROUTES = {
     "/api/v2/tables/MISSING/data": (404, "application/json", b'{"error": "table MISSING not found"}'),
     "/api/v2/tables/BROKEN/data": (500, "text/plain", b"internal error"),
     "/api/v2/tables/PAGE/data": (200, "text/html", b"<html><body><h1>Welcome</h1></body></html>"),
+    "/api/v2/tables/GONE/data": (
+        410,
+        "text/html",
+        b"<html><head><style>body { color: red }</style><title>Table withdrawn</title></head><body>x</body></html>",
+    ),
     "/api/v2/tables/EMPTY/data": (200, "application/json", b'{"note": "no table here"}'),
 }
 
@@ -123,6 +128,8 @@ def test_http_errors_timeouts_and_non_tables_are_clear_errors(portal, server, tm
     before = snapshot()
     assert "HTTP 404" in failing(f"{server}/api/v2/tables/MISSING/data", "--item", "POPULATION")
     assert "table MISSING not found" in failing(f"{server}/api/v2/tables/MISSING/data", "--item", "POPULATION")
+    gone = failing(f"{server}/api/v2/tables/GONE/data", "--item", "POPULATION")
+    assert "HTTP 410 Gone: Table withdrawn;" in gone and "color" not in gone
     assert "HTTP 500" in failing(f"{server}/api/v2/tables/BROKEN/data", "--item", "POPULATION")
     assert "web page, not a table" in failing(f"{server}/api/v2/tables/PAGE/data", "--item", "POPULATION")
     assert "problem" in failing(f"{server}/api/v2/tables/EMPTY/data", "--item", "POPULATION")

@@ -32,6 +32,13 @@ def how_computed() -> list[tuple[str, str]]:
         (_("band"), _("▲ top quarter if rank ≤ n/4, ▼ bottom quarter if rank > 3n/4, otherwise ● middle half")),
         (_("score"), _("100 × (value − worst) / (best − worst) within the peer group; 50 when all are equal")),  # noqa: RUF001 - typographic signs for readers
         (_("change"), _("against the same municipality's previous period; improving or worsening by polarity")),
+        (
+            _("missing values"),
+            _(
+                "a figure declared missing is left out of the population, with its reason; the statistics offices' "
+                "markers: … not available, - nil (none exists), . not applicable, .. confidential"
+            ),
+        ),
     ]
 
 
