@@ -328,3 +328,34 @@ def test_two_reforms_in_a_row_and_the_form_replaces_a_reconstructed_value(db):
     assert own.number == 13 and not own.reconstructed
     assert reconstruct().unchanged == 1  # B's; C's own figure is left alone
     assert Round.objects.count() == 1
+
+
+def test_the_workspace_upload_reconstructs_as_the_command_does(portal, settings, tmp_path):
+    """The coordinator's upload of IRD060 (preview, then confirm) carries the population over to
+    the successors just as `import_official` does."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+    from django.urls import reverse
+
+    from networks.models import Role
+    from networks.tests.factories import RoleFactory, UserFactory
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    user = UserFactory(username="t3-coordinator")
+    RoleFactory(user=user, kind=Role.Kind.COORDINATOR, network=portal)
+    client = Client()
+    client.force_login(user)
+    upload = reverse("indicators:official_upload", kwargs={"code": "T3"})
+    selections = {"select:Sex": "Total", "select:Indicator": "By registered place"}
+    file = SimpleUploadedFile(IRD060.name, IRD060.read_bytes())
+    assert client.post(upload, {"file": file, "item": "POPULATION"}).status_code == 200
+    preview = client.post(upload, {"item": "POPULATION", **selections})
+    assert preview.status_code == 200 and preview.context["report"].created > 0
+    assert not Value.objects.filter(reconstructed=True).exists()  # the preview writes nothing
+    response = client.post(reverse("indicators:official_confirm", kwargs={"code": "T3"}), selections)
+    assert response.status_code == 302
+    figures = ird060_figures("2020")
+    six = ["Aizkraukle", "Jaunjelgava", "Koknese", "Nereta", "Pļaviņas", "Skrīveri"]
+    aizkraukle = value(AIZKRAUKLE_2021, "2020")
+    assert aizkraukle.reconstructed
+    assert aizkraukle.number == sum(figures[f"{name} municipality"] for name in six)

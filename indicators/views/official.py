@@ -34,6 +34,7 @@ from networks.views_coordination import network_for_coordinator
 from ..models import DataItem, MissingStatus
 from ..services.official import OfficialReport, official_choices, official_import
 from ..services.official_tables import table_read
+from ..services.reform import reform_after_import
 
 SESSION_KEY = "official_upload_{pk}"
 SUFFIXES = (".csv", ".xlsx", ".json", ".px")
@@ -256,6 +257,8 @@ def official_confirm(request: HttpRequest, code: str) -> HttpResponse:
         # The preview said what is wrong; show it again (nothing was written).
         return _preview(request, network, items, stored)
     _forget(request, network)
+    # As the command: the predecessors' figures of an additive item reach their successors.
+    reconstructed = reform_after_import(item_codes=[stored["item"]], user=request.user)
     messages.success(
         request,
         _(
@@ -271,6 +274,8 @@ def official_confirm(request: HttpRequest, code: str) -> HttpResponse:
             "skipped": report.areas_skipped,
         },
     )
+    if reconstructed:
+        messages.info(request, reconstructed)
     for warning in report.warnings:
         messages.warning(request, warning)
     return redirect("networks:coordination_network", code=network.code)

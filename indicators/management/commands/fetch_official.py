@@ -8,6 +8,7 @@ from django.core.management.base import CommandParser, no_translations
 from indicators.management.commands.import_official import Command as ImportOfficial
 from indicators.services.official import official_import
 from indicators.services.official_fetch import DEFAULT_TIMEOUT, fetch, read_query
+from indicators.services.reform import reform_after_import
 
 
 class Command(ImportOfficial):
@@ -52,3 +53,8 @@ class Command(ImportOfficial):
                 )
 
         self.report_import(url, run)
+        if not options["dry_run"]:
+            # As import_official: the predecessors' figures of an additive item reach their successors.
+            said = reform_after_import(item_codes=[options["item"].strip()])
+            if said:
+                self.stdout.write(f"{url}: {said}")
