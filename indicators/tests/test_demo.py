@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from indicators.demo import DEMO_PERIODS, HISTORY_INDICATORS, HISTORY_ITEMS, HISTORY_PERIODS, demo_values_rows
 from indicators.formula import parse_formula
-from indicators.models import Indicator, Round, Submission, Value
+from indicators.models import DataItem, Indicator, Round, Submission, Value
 from networks.models import Network
 
 
@@ -47,6 +47,10 @@ def test_the_demo_set_has_12_to_20_bilingual_indicators_with_definitions(db):
     # Counts per 1000 inhabitants: their indicator pages draw a funnel plot.
     flagged = {i.code: i.uncertainty for i in indicators if i.uncertainty}
     assert flagged == {"SOCIAL_DWELLINGS_1000": "poisson", "HOUSING_QUEUE_1000": "poisson"}
+    # Counts, lengths, money and areas carry across a reform; an average of hours does not.
+    additive = dict(DataItem.objects.values_list("code", "additive"))
+    assert additive["POPULATION"] and additive["ROADS_KM"] and additive["RENT_BILLED_EUR"]
+    assert not additive["HEAT_OUTAGE_HOURS"]
 
 
 def test_every_municipality_has_five_periods_with_real_context(rows):
