@@ -86,6 +86,7 @@ def test_an_approved_import_of_four_periods_computes_each_scope_once_as_a_full_r
 ):
     world = catalogue
     settings.RECOMPUTE_WORKERS = 2
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # no broker, the embedded default (CI sets one)
     _import(world, _values_file(world, tmp_path, PERIODS))  # commits: no broker, so computed here
 
     # The scopes: T's four rounds, and U's 2021 round (its `all` group now holds A and B).
@@ -191,6 +192,9 @@ def test_a_large_bulk_import_refreshes_the_planner_statistics(catalogue, tmp_pat
     world = catalogue
     value_table = Value._meta.db_table
     monkeypatch.setattr(values_service, "ANALYZE_AFTER_ROWS", 10)
+    # The statistics as of this test's own (small) tables, not what earlier tests left behind.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + connection.ops.quote_name(value_table))
 
     def analyses(path: Path, *, dry_run: bool = False) -> list[str]:
         with CaptureQueriesContext(connection) as queries:

@@ -85,8 +85,8 @@ def test_the_deadline_reminder_links_to_the_form(world, english_staff_a, django_
     with django_capture_on_commit_callbacks(execute=True):
         assert round_deadline_remind(round=round_) == 2
     english, latvian = to("staff-a@example.org"), to("staff-b@example.org")
-    assert english.subject.startswith("Three days left") and "March 31, 2025" in english.body
-    assert latvian.subject.startswith("Atlikušas trīs dienas")
+    assert english.subject.startswith("Three days left") and "31 Mar 2025" in english.body
+    assert latvian.subject.startswith("Atlikušas trīs dienas") and "31.03.2025." in latvian.body
     opens_for(
         world, "staff_a", links(english.body)[0], "indicators:submission_form", round_pk=round_.pk, code="LVA000001"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from .conftest import log_in
 
@@ -25,7 +26,9 @@ def test_staff_member_logs_in_and_finds_their_municipality(
     assert page.locator("html").get_attribute("lang") == language
     assert page.get_by_role("heading", level=1).inner_text() == my_work
     assert page.get_by_role("button", name=log_out).is_visible()
-    page.get_by_role("link", name=home).first.click()
+    # The municipality's own page (the task panel above links to the form under the same name).
+    municipality = reverse("networks:municipality_detail", args=["LV0020000"])
+    page.locator(f"a[href='{municipality}']", has_text=home).first.click()
     page.wait_for_load_state()
     assert "LV0020000" in page.inner_text("h1")
     assert page.get_by_role("link", name=network, exact=False).count() >= 1
