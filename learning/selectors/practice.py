@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from comparisons.models import Result
 from networks import permissions
-from networks.collation import latvian_key
+from networks.collation import latvian, latvian_key
 
-from ..models import PracticeCase
+from ..models import PracticeCase, Tag
 from .ranking import BEST_RANKS, MOST_IMPROVED, NETWORK_PEER_GROUP, better_direction, improvement_key
 
 
@@ -81,14 +81,19 @@ def practice_search(
     return (
         PracticeCase.objects.filter(pk__in=cases.values("pk"))
         .select_related("municipality", "network")
-        .prefetch_related("tags")
+        .prefetch_related(_tags())
         .order_by("-published_at", "-created_at")
     )
 
 
+def _tags() -> Prefetch:
+    """A case's tags in Latvian alphabetical order."""
+    return Prefetch("tags", queryset=Tag.objects.order_by(latvian("name")))
+
+
 def practice_detail_queryset() -> QuerySet[PracticeCase]:
     return PracticeCase.objects.select_related("municipality", "network", "period").prefetch_related(
-        "tags", "indicators", "attachments"
+        _tags(), "indicators", "attachments"
     )
 
 

@@ -65,6 +65,7 @@ def test_the_navigation_fits_and_folds(demo, new_page, live_server, tmp_path, la
             expect(links.first).to_be_hidden()
             page.screenshot(path=str(folder / f"nav-{language}-{width}-closed.png"))
             toggler.click()
+            page.wait_for_selector("#main-nav.show")  # the opening animation has ended
             expect(links.last).to_be_visible()
             scroll_width, inner_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
             assert scroll_width <= inner_width, (width, "open", scroll_width, inner_width)
