@@ -23,6 +23,7 @@ import pstats
 import statistics
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,8 +77,10 @@ def prepare(network_code: str):
             if n == 3:
                 given[item.pk] = ValueInput(is_missing=True, missing_reason="Nav datu")
             elif before is not None and not before.is_missing:
-                # Every 20th unusual: it needs an explanation.
-                given[item.pk] = ValueInput(number=before.number * 3 + 1 if n % 20 == 0 else before.number)
+                # Every 20th unusual: it needs an explanation. With the item's decimals, as the
+                # form accepts them (the generated history has every digit of a float).
+                number = before.number * 3 + 1 if n % 20 == 0 else before.number
+                given[item.pk] = ValueInput(number=number.quantize(Decimal(1).scaleb(-item.decimals)))
         # Saved as the form saves it: every value has its history row (the page lists them).
         submission_values_save(submission=submission, user=user, values=given, expected_version=submission.version)
         for item in items[:5]:

@@ -324,6 +324,7 @@ class FormParser(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.fields: dict[str, str] = {}
         self.checkboxes: dict[str, bool] = {}
+        self.decimals: dict[str, int] = {}  # the decimals a value field accepts (its data-decimals)
         self.invalid: list[str] = []
         self.found = False
         self._in_form = False
@@ -346,6 +347,8 @@ class FormParser(HTMLParser):
             self.checkboxes[name] = "checked" in attr
         elif attr.get("type") not in ("submit", "button"):
             self.fields[name] = attr.get("value", "")
+            if attr.get("data-decimals", "").isdigit():
+                self.decimals[name] = int(attr["data-decimals"])
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "form":
@@ -390,7 +393,9 @@ def fill(form: FormParser, previous: dict[int, Decimal | None], rng: random.Rand
             continue
         base = previous.get(pk) or _number(form.fields[f"value_{pk}"]) or Decimal(rng.randint(100, 10000))
         factor = Decimal("1.8") if pk == outlier else Decimal(str(round(rng.uniform(0.95, 1.05), 4)))
-        data[f"value_{pk}"] = str((base * factor).quantize(Decimal("0.01")))
+        # As many decimals as the item accepts (the form refuses more).
+        step = Decimal(1).scaleb(-form.decimals.get(f"value_{pk}", 2))
+        data[f"value_{pk}"] = str((base * factor).quantize(step))
         data.pop(f"missing_{pk}", None)
         data[f"reason_{pk}"] = ""
         if pk == outlier:  # an unusual change (soft check): explained, as submitting would ask

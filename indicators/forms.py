@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
+from html import escape as html_escape
 
 from django import forms
+from django.conf import settings
 from django.db.models import Prefetch
+from django.utils import translation
 from django.utils.formats import get_format, number_format
 from django.utils.html import conditional_escape, escape
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from networks import permissions
 from networks.forms import DateInput
 from networks.models import Network
 
-from .models import DataItem, Indicator, Value
+from .models import DataItem, Indicator, MissingStatus, Value
 from .services.values import ValueInput
-from .validation import check_value_hard
+from .validation import check_value_entered
 
 
 def format_number(number: Decimal | None, decimals: int | None = None) -> str:
@@ -40,42 +43,57 @@ def input_number(number: Decimal | None) -> str:
 
 
 class SubmissionForm(forms.Form):
-    """One field group per entered data item: the number, "missing" with its reason, an explanation.
+    """One field group per entered data item: the number, "missing" with its mark and reason, an
+    explanation.
 
     `version` is the submission's version the page was built from; saving refuses when someone
-    saved in between (optimistic locking in `submission_values_save`).
+    saved in between (optimistic locking in `submission_values_save`). A number must fit the
+    item's allowed range and its decimals (`validation.check_value_entered`), so the stored number
+    is the one shown. A missing value needs a reason: the statistics offices' mark
+    (`MissingStatus`), words, or both.
     """
 
     # The inputs name their <form> (HTML `form` attribute), so the page can place the separate
     # query-thread forms beside each value without nesting forms and without JavaScript.
     FORM_ID = "values-form"
+    KINDS = ("value", "missing", "marker", "reason", "explanation")
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
     def __init__(self, *args, items: list[DataItem], values: dict[int, Value], version: int, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.items = [item for item in items if item.source == DataItem.Source.ENTERED]
+        self.item_ids = {item.pk for item in self.items}
         self.fields["version"].initial = version
-        # The same four texts on every item: translated once (the form lives for one request).
+        # The same texts on every item: translated once (the form lives for one request).
         missing_label, reason_label = str(_("The value is missing")), str(_("Why it is missing"))
+        marker_label = str(_("Statistical mark"))
+        # The select's choices, made once: a ChoiceField per item would normalise them 200 times.
+        self.markers = (("", "—"), *((status.value, f"{status.value} {status.label}") for status in MissingStatus))
         explanation_label = str(_("Explanation"))
         explanation_help = str(_("Required before submitting when the value is unusual."))
         for item in self.items:
             value = values.get(item.pk)
-            unit = f" ({item.unit})" if item.unit else ""
+            missing = bool(value and value.is_missing)
             # Widgets given as classes and their attributes set after: a widget instance would be
             # deep-copied by each field (400 copies at 200 items, a tenth of the page's time).
             number = forms.CharField(
-                label=f"{item.display_name}{unit}",
+                label=item.display_name,
                 required=False,
                 max_length=60,
-                initial=input_number(value.number) if value and not value.is_missing else "",
+                initial=input_number(value.number) if value and not missing else "",
                 help_text=item.display_instructions,
             )
-            number.widget.attrs.update(inputmode="decimal", autocomplete="off")
+            # The decimals the item shows (and accepts): for scripts and people's tools alike.
+            number.widget.attrs.update(inputmode="decimal", autocomplete="off", **{"data-decimals": item.decimals})
             self.fields[f"value_{item.pk}"] = number
-            self.fields[f"missing_{item.pk}"] = forms.BooleanField(
-                label=missing_label, required=False, initial=bool(value and value.is_missing)
+            self.fields[f"missing_{item.pk}"] = forms.BooleanField(label=missing_label, required=False, initial=missing)
+            self.fields[f"marker_{item.pk}"] = forms.CharField(
+                label=marker_label,
+                required=False,
+                max_length=2,
+                widget=forms.Select,
+                initial=value.missing_status if missing else "",
             )
             self.fields[f"reason_{item.pk}"] = forms.CharField(
                 label=reason_label,
@@ -96,19 +114,38 @@ class SubmissionForm(forms.Form):
         for bound in self.fields.values():
             bound.widget.attrs["form"] = self.FORM_ID
 
-    def fields_of(self, item: DataItem) -> list[forms.BoundField]:
-        return [self[f"{name}_{item.pk}"] for name in ("value", "missing", "reason", "explanation")]
+    def text(self, kind: str, item: DataItem) -> str:
+        """What the field holds now: as typed (a bound form) or as stored."""
+        value = self[f"{kind}_{item.pk}"].value()
+        return "" if value is None else str(value)
 
-    def fields_html(self, item: DataItem) -> SafeString:
-        """The item's four fields in Bootstrap 5 markup, the way crispy-bootstrap5 lays a field out
-        (wrapper, label, control, errors, help text, aria attributes), built in Python: crispy's
-        templates cost ~4 ms per item, most of the page's time at 200 items. The page's only
-        rendering of these fields; indicators/tests/test_form_rendering.py checks what a user gets."""
-        errors = self.errors
-        html_ = "".join(_crispy_like(bound, errors.get(bound.name, ())) for bound in self.fields_of(item))
-        # Safe: _crispy_like passes every text (values, labels, errors, ids) through escape or
-        # conditional_escape; the rest is fixed markup.
-        return mark_safe(html_)  # noqa: S308  # nosec B308 B703
+    def is_missing(self, item: DataItem) -> bool:
+        bound = self[f"missing_{item.pk}"]
+        return bool(bound.field.widget.check_test(bound.value()))
+
+    def control(self, kind: str, item: DataItem, *, describedby: tuple[str, ...] = ()) -> str:
+        """One control of the item (`kind` in KINDS), as Django's widgets and crispy-bootstrap5 write
+        it (Bootstrap class, `is-invalid` and `aria-invalid` on an error, `aria-describedby` naming
+        its help text, its error and `describedby`), built in Python: crispy's templates cost ~4 ms
+        per item, most of the page's time at 200 items. Every text is escaped."""
+        bound = self[f"{kind}_{item.pk}"]
+        return _control(bound, self.errors.get(bound.name, ()), describedby)
+
+    def errors_html(self, kind: str, item: DataItem) -> str:
+        """The field's errors as crispy writes them (`id_<name>_error`, joined to the control), or ""."""
+        bound = self[f"{kind}_{item.pk}"]
+        return _errors(bound, self.errors.get(bound.name, ()))
+
+    def label_html(self, kind: str, item: DataItem, *, css: str = "form-label", hidden_suffix: str = "") -> str:
+        bound = self[f"{kind}_{item.pk}"]
+        suffix = f'<span class="visually-hidden"> {escape(hidden_suffix)}</span>' if hidden_suffix else ""
+        return f'<label for="{escape(bound.id_for_label)}" class="{css}">{escape(str(bound.label))}{suffix}</label>'
+
+    def help_html(self, kind: str, item: DataItem, *, css: str = "form-text") -> str:
+        bound = self[f"{kind}_{item.pk}"]
+        if not bound.help_text:
+            return ""
+        return f'<div id="{escape(bound.auto_id)}_helptext" class="{css}">{conditional_escape(bound.help_text)}</div>'
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -116,48 +153,73 @@ class SubmissionForm(forms.Form):
         for item in self.items:
             raw = cleaned.get(f"value_{item.pk}", "")
             missing = bool(cleaned.get(f"missing_{item.pk}"))
-            reason = cleaned.get(f"reason_{item.pk}", "") or ""
+            marker = cleaned.get(f"marker_{item.pk}", "") or ""
+            if marker and marker not in MissingStatus.values:
+                self.add_error(f"marker_{item.pk}", _("Choose one of the marks."))
+                continue
+            reason = (cleaned.get(f"reason_{item.pk}", "") or "").strip()
             explanation = cleaned.get(f"explanation_{item.pk}", "") or ""
-            checked = check_value_hard(item, raw)
+            checked = check_value_entered(item, raw)
             if checked.error:
                 self.add_error(f"value_{item.pk}", checked.error)
                 continue
             if missing and checked.number is not None:
                 self.add_error(f"value_{item.pk}", _("Enter a number or declare the value missing, not both."))
                 continue
-            if missing and not reason.strip():
+            if missing and not reason and not marker:
                 self.add_error(f"reason_{item.pk}", _("Say why the value is missing."))
                 continue
+            if missing and not reason:
+                # The mark alone: its words, in the installation's language, as `import_official`
+                # records an office's marked cell.
+                with translation.override(settings.LANGUAGE_CODE):
+                    reason = f"{marker} {MissingStatus(marker).label}"
             self.inputs[item.pk] = ValueInput(
-                number=checked.number, is_missing=missing, missing_reason=reason, explanation=explanation
+                number=checked.number,
+                is_missing=missing,
+                missing_reason=reason if missing else "",
+                missing_status=marker if missing else "",
+                explanation=explanation,
             )
         return cleaned
 
 
 def _attributes(attrs: dict) -> str:
-    """HTML attributes the way Django's widgets/attrs.html writes them (True: bare, False: left out)."""
+    """HTML attributes the way Django's widgets/attrs.html writes them (True: bare, False: left out).
+
+    Escaped by the standard library's `html.escape`, which replaces the same five characters as
+    Django's `escape` without making a SafeString of each value (a third of the page's controls'
+    time at 200 items)."""
     parts = []
     for name, value in attrs.items():
         if value is True:
             parts.append(f" {name}")
         elif value is not False and value is not None:
-            parts.append(f' {name}="{escape(str(value))}"')
+            parts.append(f' {name}="{html_escape(str(value))}"')
     return "".join(parts)
 
 
-def _crispy_like(bound: forms.BoundField, errors: list) -> str:
-    """One text input, textarea or checkbox as crispy-bootstrap5's field.html renders it with its
-    defaults (labels and errors shown, errors as a block, then the help text), with the widget
-    attributes Django's BoundField.as_widget gives (required, disabled, aria-invalid,
-    aria-describedby, id). Every text is escaped, the help text too (crispy marks it safe)."""
+@lru_cache(maxsize=64)
+def _options(choices: tuple[tuple[str, str], ...], chosen: str) -> str:
+    """A select's options (the same few on every item: made once per language and choice)."""
+    return "".join(
+        f'<option value="{html_escape(key)}"{" selected" if key == chosen else ""}>{html_escape(text)}</option>'
+        for key, text in choices
+    )
+
+
+def _control(bound: forms.BoundField, errors, describedby: tuple[str, ...] = ()) -> str:
+    """One text input, textarea, checkbox or select with the attributes Django's BoundField.as_widget
+    gives (required, disabled, aria-invalid, aria-describedby, id) and crispy-bootstrap5's classes.
+    A select's options are the form's `markers` (the only select of the staff form)."""
     field = bound.field
     widget = field.widget
     auto_id = bound.auto_id
-    help_text = bound.help_text
     checkbox = isinstance(widget, forms.CheckboxInput)
     textarea = isinstance(widget, forms.Textarea)
+    select = isinstance(widget, forms.Select)
     value = bound.value()
-    attrs: dict = {} if textarea else {"type": widget.input_type}
+    attrs: dict = {} if textarea or select else {"type": widget.input_type}
     attrs["name"] = bound.html_name
     checked = False
     if checkbox:
@@ -167,12 +229,17 @@ def _crispy_like(bound: forms.BoundField, errors: list) -> str:
         value = None
     else:
         value = str(value)
-        if not textarea:
+        if not (textarea or select):
             attrs["value"] = value
     for name, given in widget.attrs.items():
-        if name != "class":  # crispy's class is set below
+        if name != "class":
             attrs[name] = given
-    css = "checkboxinput form-check-input" if checkbox else f"{type(widget).__name__.lower()} form-control"
+    if checkbox:
+        css = "checkboxinput form-check-input"
+    elif select:
+        css = "select form-select form-select-sm"
+    else:
+        css = f"{type(widget).__name__.lower()} form-control"
     attrs["class"] = css + " is-invalid" if errors else css
     if field.required and bound.form.use_required_attribute and widget.use_required_attribute(bound.initial):
         attrs["required"] = True
@@ -180,41 +247,35 @@ def _crispy_like(bound: forms.BoundField, errors: list) -> str:
         attrs["disabled"] = True
     if errors and not widget.is_hidden:
         attrs["aria-invalid"] = "true"
-    if not widget.attrs.get("aria-describedby") and auto_id:
-        described = ([f"{auto_id}_helptext"] if help_text else []) + ([f"{auto_id}_error"] if errors else [])
+    if auto_id:
+        described = (
+            ([f"{auto_id}_helptext"] if bound.help_text else [])
+            + ([f"{auto_id}_error"] if errors else [])
+            + list(describedby)
+        )
         if described:
             attrs["aria-describedby"] = " ".join(described)
-    if auto_id:
         attrs["id"] = auto_id
     if checked:
         attrs["checked"] = True
     if textarea:
-        control = f"<textarea{_attributes(attrs)}>\n{escape(value) if value else ''}</textarea>"
-    else:
-        control = f"<input{_attributes(attrs)}>"
-    required = field.required
-    label = escape(str(bound.label)) + ('<span class="asteriskField">*</span>' if required else "")
-    label_for = f' for="{escape(bound.id_for_label)}"' if bound.id_for_label else ""
-    auto_id = escape(auto_id or "")
-    # Whitespace between the parts where crispy has it: the texts read the same, e.g. to a screen reader.
-    after = ""
-    if errors:
-        after += f'\n<div id="{auto_id}_error" class="invalid-feedback">'
-        for n, error in enumerate(errors, start=1):
-            after += f'\n<p id="error_{n}_{auto_id}"><strong>{escape(str(error))}</strong></p>'
-        after += "\n</div>"
-    if help_text:
-        help_id = f'id="{auto_id}_helptext" ' if auto_id else ""
-        after += f'\n<div {help_id}class="form-text">{conditional_escape(help_text)}</div>'
-    if checkbox:
-        label_class = "form-check-label requiredField" if required else "form-check-label"
-        return (
-            f'<div class="mb-3">\n<div id="div_{auto_id}" class="form-check">\n{control}\n'
-            f'<label{label_for} class="{label_class}">{label}</label>{after}\n</div>\n</div>\n'
-        )
-    label_class = "form-label requiredField" if required else "form-label"
-    label_tag = f'\n<label{label_for} class="{label_class}">{label}</label>' if bound.label else ""
-    return f'<div id="div_{auto_id}" class="mb-3">{label_tag}\n{control}{after}\n</div>\n'
+        return f"<textarea{_attributes(attrs)}>\n{escape(value) if value else ''}</textarea>"
+    if select:
+        options = _options(bound.form.markers, value or "")
+        return f"<select{_attributes(attrs)}>{options}</select>"
+    return f"<input{_attributes(attrs)}>"
+
+
+def _errors(bound: forms.BoundField, errors) -> str:
+    """A field's errors as crispy-bootstrap5 writes them under the control (shown as a block)."""
+    if not errors:
+        return ""
+    auto_id = escape(bound.auto_id or "")
+    lines = "".join(
+        f'\n<p id="error_{n}_{auto_id}"><strong>{escape(str(error))}</strong></p>'
+        for n, error in enumerate(errors, start=1)
+    )
+    return f'<div id="{auto_id}_error" class="invalid-feedback d-block">{lines}\n</div>'
 
 
 class DecisionForm(forms.Form):

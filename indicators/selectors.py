@@ -47,8 +47,9 @@ def round_member_ids(*, round: Round) -> set[int]:
     )
 
 
-def previous_values(*, submission: Submission) -> dict[int, Value]:
-    """The municipality's approved value of each item in the network's previous period.
+def previous_values(*, submission: Submission, item_ids: list[int] | None = None) -> dict[int, Value]:
+    """The municipality's approved value of each item (or of `item_ids`) in the network's previous
+    period.
 
     "Previous" is the latest round of the same network whose period starts before this one.
     Only approved values count: a draft or returned figure may still change, and comparing
@@ -67,21 +68,23 @@ def previous_values(*, submission: Submission) -> dict[int, Value]:
         submission__municipality_id=submission.municipality_id,
         submission__status=Submission.Status.APPROVED,
     ).select_related("submission__round__period")
+    if item_ids is not None:
+        values = values.filter(item_id__in=item_ids)
     return {value.item_id: value for value in values}
 
 
-def network_distribution(*, submission: Submission) -> dict[int, list[Decimal]]:
-    """Other members' submitted or approved numbers in the same round, by item id."""
+def network_distribution(*, submission: Submission, item_ids: list[int] | None = None) -> dict[int, list[Decimal]]:
+    """Other members' submitted or approved numbers in the same round, by item id (of every item,
+    or of `item_ids`)."""
     numbers: dict[int, list[Decimal]] = defaultdict(list)
-    rows = (
-        Value.objects.filter(
-            submission__round_id=submission.round_id,
-            submission__status__in=[Submission.Status.SUBMITTED, Submission.Status.APPROVED],
-            is_missing=False,
-        )
-        .exclude(submission_id=submission.pk)
-        .values_list("item_id", "number")
-    )
+    rows = Value.objects.filter(
+        submission__round_id=submission.round_id,
+        submission__status__in=[Submission.Status.SUBMITTED, Submission.Status.APPROVED],
+        is_missing=False,
+    ).exclude(submission_id=submission.pk)
+    if item_ids is not None:
+        rows = rows.filter(item_id__in=item_ids)
+    rows = rows.values_list("item_id", "number")
     for item_id, number in rows:
         numbers[item_id].append(number)
     return dict(numbers)
@@ -89,6 +92,21 @@ def network_distribution(*, submission: Submission) -> dict[int, list[Decimal]]:
 
 def submission_values(*, submission: Submission) -> dict[int, Value]:
     return {value.item_id: value for value in submission.values.all()}
+
+
+def submission_review_started(*, submission: Submission) -> bool:
+    """Whether the coordinator has begun reviewing a submitted submission: someone other than the
+    municipality's own staff wrote in a value's thread since it was last submitted. (Returned or
+    approved submissions are past the review; the workflow asks their status itself.)"""
+    submitted_at = (
+        submission.events.filter(to_status=Submission.Status.SUBMITTED).order_by("-at", "-pk").values("at")[:1]
+    )
+    staff = Role.objects.filter(kind=Role.Kind.STAFF, municipality_id=submission.municipality_id).values("user_id")
+    return (
+        ValueQuery.objects.filter(submission=submission, at__gte=Subquery(submitted_at))
+        .exclude(author_id__in=staff)
+        .exists()
+    )
 
 
 def submission_events(*, submission: Submission) -> QuerySet:

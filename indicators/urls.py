@@ -9,6 +9,16 @@ app_name = "indicators"
 urlpatterns = [
     path("rounds/mine/", submissions.my_rounds, name="my_rounds"),
     path("rounds/<id:round_pk>/municipalities/<str:code>/", submissions.submission_form, name="submission_form"),
+    path(
+        "rounds/<id:round_pk>/municipalities/<str:code>/check/",
+        submissions.submission_value_check,
+        name="submission_value_check",
+    ),
+    path(
+        "rounds/<id:round_pk>/municipalities/<str:code>/withdraw/",
+        submissions.submission_withdraw_post,
+        name="submission_withdraw",
+    ),
     path("rounds/<id:round_pk>/review/", review.round_matrix, name="round_matrix"),
     path(
         "rounds/<id:round_pk>/review/approve/confirm/",

@@ -11,6 +11,7 @@ from decimal import Context, Decimal
 
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from networks.tabular import parse_decimal
 
@@ -61,6 +62,38 @@ def check_value_hard(item: DataItem, raw: str | Decimal | float | int | None) ->
             % {"value": number_format(number), "max": _plain(item.max_value)},
         )
     return Checked(number)
+
+
+def decimal_places(number: Decimal) -> int:
+    """How many digits after the decimal point `number` needs (`603.50` needs 1, `1E+3` none)."""
+    exponent = number.normalize(context=WIDE).as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def decimals_error(item: DataItem, number: Decimal | None) -> str | None:
+    """Why `number` has more digits after the point than the item shows (its `decimals`), or None.
+
+    The entered paths (the staff form, its field check, the Excel upload and the submission check)
+    refuse such a number instead of storing one figure and showing another: `603,5` for an item
+    with no decimals would be stored as 603.5 and shown rounded (docs/architecture.md, "The staff form").
+    """
+    if number is None or decimal_places(number) <= item.decimals:
+        return None
+    if item.decimals == 0:
+        return _("Enter a whole number (no decimal places).")
+    return ngettext(
+        "Enter at most %(count)d decimal place.", "Enter at most %(count)d decimal places.", item.decimals
+    ) % {"count": item.decimals}
+
+
+def check_value_entered(item: DataItem, raw: str | Decimal | float | int | None) -> Checked:
+    """`check_value_hard` and the item's decimals (`decimals_error`): what a person typing a value,
+    or uploading the form's Excel template, may store."""
+    checked = check_value_hard(item, raw)
+    if checked.error or checked.number is None:
+        return checked
+    error = decimals_error(item, checked.number)
+    return Checked(None, error) if error else checked
 
 
 def number_size_error(number: Decimal) -> str | None:
@@ -140,12 +173,29 @@ def check_value_soft(
         mad = _median([abs(other - median) for other in others])
         spread = ROBUST_SDS * MAD_TO_SD * mad
         if mad and abs(number - median) > spread:
+            low, high = usual_range(item, median, spread)
             warnings.append(
                 _("far from the network's values (median %(median)s, usual range %(low)s to %(high)s)")
                 % {
                     "median": number_format(median.normalize(), use_l10n=True),
-                    "low": number_format((median - spread).quantize(Decimal("0.01")).normalize(), use_l10n=True),
-                    "high": number_format((median + spread).quantize(Decimal("0.01")).normalize(), use_l10n=True),
+                    "low": number_format(low, use_l10n=True),
+                    "high": number_format(high, use_l10n=True),
                 }
             )
     return warnings
+
+
+def usual_range(item: DataItem, median: Decimal, spread: Decimal) -> tuple[Decimal, Decimal]:
+    """The network's usual range `median ± spread` as shown (two decimals at most), clipped to the
+    item's allowed range: never "from -2 113,89" tonnes for an item that cannot be negative.
+
+    Clipping does not change which values are warned about: an allowed value below the allowed
+    minimum does not exist, so "outside median ± spread" and "outside the clipped range" agree.
+    """
+    step = Decimal("0.01")
+    low, high = (median - spread).quantize(step), (median + spread).quantize(step)
+    if item.min_value is not None:
+        low, high = max(low, item.min_value), max(high, item.min_value)
+    if item.max_value is not None:
+        low, high = min(low, item.max_value), min(high, item.max_value)
+    return low.normalize(), high.normalize()

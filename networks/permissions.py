@@ -374,6 +374,14 @@ def can_edit_submission(
     return can_enter_data(user, municipality, network) and status in ("draft", "returned") and round_is_open
 
 
+def can_withdraw_submission(
+    user: AnyUser, municipality: Municipality, network: Network, status: str, round_is_open: bool
+) -> bool:
+    """Own staff take a submitted submission back to draft while the round is open (the workflow
+    then refuses once the review has started: `indicators.services.submissions.submission_withdraw`)."""
+    return can_enter_data(user, municipality, network) and status == "submitted" and round_is_open
+
+
 def can_review_submissions(user: AnyUser, network: Network) -> bool:
     """Approve, return and see the completion of a round: the network's coordinators."""
     return can_coordinate(user, network)

@@ -41,7 +41,7 @@ from networks.xlsx import (
 
 from ..errors import IndicatorsError
 from ..models import DataItem, Submission, Value
-from ..validation import Checked, check_value_hard
+from ..validation import Checked, check_value_entered
 from .values import ValueInput, submission_values_save
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -289,7 +289,7 @@ def _sheet_rows(content: bytes, *, items: int, last_row: int) -> Iterator[tuple[
 
 
 def _number(item: DataItem, cell: Cell) -> Checked:
-    """The value cell, checked as the web form checks a value (`check_value_hard`)."""
+    """The value cell, checked as the web form checks a value (`check_value_entered`: range and decimals)."""
     problem = not_a_value(cell)
     if problem:
         return Checked(None, problem)
@@ -304,14 +304,14 @@ def _number(item: DataItem, cell: Cell) -> Checked:
         number = xlsx.number_value(cell.text)
         if number is None:
             return Checked(None, not_a_number % {"value": repr(shown(cell.text))})
-        return check_value_hard(item, number)
+        return check_value_entered(item, number)
     text = cell.text.strip()
     if len(text) > SHOWN_CHARS:  # checked here so that the message does not repeat all of it
         try:
-            return check_value_hard(item, parse_decimal(text))
+            return check_value_entered(item, parse_decimal(text))
         except ValueError:
             return Checked(None, not_a_number % {"value": repr(shown(text))})
-    return check_value_hard(item, text)
+    return check_value_entered(item, text)
 
 
 def _marker_preview(*, submission: Submission, cell: Cell) -> Preview:

@@ -1,4 +1,5 @@
-"""The submission workflow: draft → submitted → (returned → submitted)* → approved.
+"""The submission workflow: draft → submitted → (returned → submitted)* → approved, and
+submitted → draft when the staff withdraw a submission before its review.
 
 Every change of a submission's status goes through this module. Every transition locks the
 submission row, checks the move against `WORKFLOW_MOVES` (or, for an import, `IMPORT_MOVES`),
@@ -25,7 +26,7 @@ from networks import events
 from .. import notifications, selectors
 from ..errors import IndicatorsError
 from ..models import DataItem, Round, Submission, SubmissionEvent, ValueQuery
-from ..validation import check_value_hard, check_value_soft
+from ..validation import check_value_entered, check_value_soft
 
 
 class WorkflowError(IndicatorsError):
@@ -41,6 +42,8 @@ WORKFLOW_MOVES = frozenset(
         (_Status.SUBMITTED, _Status.RETURNED),
         (_Status.APPROVED, _Status.RETURNED),
         (_Status.SUBMITTED, _Status.APPROVED),
+        # Withdrawn by the staff before the review started (`submission_withdraw`).
+        (_Status.SUBMITTED, _Status.DRAFT),
     }
 )
 # The moves an import of values allows: the coordinator's file states the status its figures
@@ -119,8 +122,9 @@ def submission_check(
             check.errors[item.pk] = [_("enter the value or declare it missing")]
         elif value.is_missing and not value.missing_reason.strip():
             check.errors[item.pk] = [_("say why the value is missing")]
-        elif not value.is_missing and (error := check_value_hard(item, value.number).error):
-            # The range may have changed since the value was saved.
+        elif not value.is_missing and (error := check_value_entered(item, value.number).error):
+            # The range or the decimals may have changed since the value was saved, or the value
+            # came with more decimals than the item shows (an import).
             check.errors[item.pk] = [error]
     check.warnings = submission_warnings(submission=submission, items=items, values=values, previous=previous)
     check.unexplained = {item_id for item_id in check.warnings if not (values[item_id].explanation or "").strip()}
@@ -164,6 +168,23 @@ def submission_submit(*, submission: Submission, user, message: str = "") -> Sub
     event = _transition(submission=submission, user=user, to_status=Submission.Status.SUBMITTED, message=message)
     notifications.notify_submission_arrived(submission=submission)
     return event
+
+
+@transaction.atomic
+def submission_withdraw(*, submission: Submission, user) -> SubmissionEvent:
+    """Submitted → draft, by the municipality's staff, before the review started: the figures can
+    be changed and submitted again. Refused once the coordinator returned or approved it, or wrote
+    in a value's thread since it was submitted (`selectors.submission_review_started`)."""
+    _lock(submission)
+    if submission.status != Submission.Status.SUBMITTED:
+        raise WorkflowError(_("Only a submitted submission that is not reviewed yet can be withdrawn."))
+    if submission.round.status != Round.Status.OPEN:
+        raise WorkflowError(_("The round is closed."))
+    if selectors.submission_review_started(submission=submission):
+        raise WorkflowError(
+            _("The coordinator has started the review (a question on a value): ask them to return it instead.")
+        )
+    return _transition(submission=submission, user=user, to_status=Submission.Status.DRAFT)
 
 
 @transaction.atomic

@@ -100,7 +100,7 @@ def data_round(world, *, label: str = "2024", others: int = 5, other_values=(100
         code="QUEUE", name="Rinda", name_en="Waiting list", unit="households", theme="Mājokļi", theme_en="Housing"
     )
     area = DataItemFactory(
-        code="AREA", name="Platība", name_en="Area", unit="km²", theme="Konteksts", theme_en="Context"
+        code="AREA", name="Platība", name_en="Area", unit="km²", theme="Konteksts", theme_en="Context", decimals=1
     )
     population = DataItemFactory(
         code="POPULATION",

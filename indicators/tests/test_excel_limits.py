@@ -332,8 +332,8 @@ def test_value_cells_as_spreadsheet_programs_write_them_still_read(world, round_
         template,
         {
             f"F{rows['DWELLINGS']}": 41.0,
-            f"F{rows['AREA']}": 0.25,
-            f"F{rows['QUEUE']}": "1 234,5",
+            f"F{rows['AREA']}": 0.5,
+            f"F{rows['QUEUE']}": "1 234",
             f"H{rows['QUEUE']}": 2024,
         },
     )

@@ -86,9 +86,9 @@ def test_form_shows_units_instructions_and_last_period(world):
     ValueFactory(submission=unapproved, item=DataItem.objects.get(code="DWELLINGS"), number=Decimal(777))
     round_ = RoundFactory(network=world.network, period=PeriodFactory(label="2024"))
     html = english(world.client("staff_a")).get(_url(round_, world.a)).content.decode()
-    assert "Social dwellings (dwellings)" in html
+    assert 'Social dwellings<span class="visually-hidden"> (dwellings)</span></label>' in html
     assert "Number at the end of the year." in html
-    assert "Last period" in html and "(2023)" in html and ">80<" in html
+    assert "Last period (2023):</span> 80</div>" in html
     # B's last period was never approved: nothing is shown as its last value.
     html_b = english(world.client("staff_b")).get(_url(round_, world.b)).content.decode()
     assert "777" not in html_b
@@ -112,9 +112,10 @@ def test_change_against_last_period_needs_explanation(world):
 def test_latvian_numbers_and_hard_errors(world, draft):
     client = world.client("staff_a")
     url = _url(draft.round, world.a)
-    response = client.post(url, form_data(0, DWELLINGS="1 234,5", QUEUE=("missing", "Nav datu")))
+    response = client.post(url, form_data(0, DWELLINGS="1 234", QUEUE=("missing", "Nav datu"), AREA="1 234,5"))
     assert response.status_code == 302
-    assert Value.objects.get(submission=draft, item__code="DWELLINGS").number == Decimal("1234.5")
+    assert Value.objects.get(submission=draft, item__code="DWELLINGS").number == Decimal("1234")
+    assert Value.objects.get(submission=draft, item__code="AREA").number == Decimal("1234.5")
     queue = Value.objects.get(submission=draft, item__code="QUEUE")
     assert queue.is_missing and queue.missing_reason == "Nav datu"
     english(client)
@@ -129,7 +130,7 @@ def test_latvian_numbers_and_hard_errors(world, draft):
         assert response.status_code == 200
         html = response.content.decode()
         assert "Nothing was saved" in html and shown in html
-    assert Value.objects.get(submission=draft, item__code="DWELLINGS").number == Decimal("1234.5")
+    assert Value.objects.get(submission=draft, item__code="DWELLINGS").number == Decimal("1234")
     draft.refresh_from_db()
     assert draft.version == 1
 

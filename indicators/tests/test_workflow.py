@@ -79,7 +79,7 @@ def test_staff_submits_coordinator_returns_staff_fixes_coordinator_approves(
     html = response.content.decode()
     assert response.status_code == 200
     assert "Housing" in html and "Context" in html
-    assert "Social dwellings (dwellings)" in html
+    assert 'Social dwellings<span class="visually-hidden"> (dwellings)</span></label>' in html
     assert "Number at the end of the year." in html
     assert "Population" in html and "official statistics" in html
     population = DataItem.objects.get(code="POPULATION")

@@ -1,10 +1,11 @@
 """The rows of a submission page: each data item with its value, last period's value, warnings
 and query thread, grouped by theme. Shared by the staff form and the coordinator's review.
 
-Each row carries its markup, built here once for both pages: the editable fields
-(`SubmissionForm.fields_html`) and the side column (`RowSide`). At 200 data items crispy per field
-and a template included per row made the staff form take ~850 ms; the pages' templates print the
-two pieces as they are.
+Each row carries its markup, built here once: the staff form's whole row (`StaffRow`: one line
+per item with its fields, last period and state, the "missing" and explanation parts shown only
+when needed) and the review's side column (`RowSide`). At 200 data items crispy per field and a
+template included per row made the staff form take ~850 ms; the pages' templates print the
+pieces as they are.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ class Row:
     warnings: list[str]
     thread: list
     errors: list[str] = field(default_factory=list)
-    fields_html: str = ""  # the editable fields (staff form only)
-    side_html: str = ""  # last period, errors, warnings, the query thread
+    state: str = ""  # the staff form's state of the row (`STATES`)
+    html: str = ""  # the staff form's row (`StaffRow`), or the review's side column (`RowSide`)
 
     @property
     def needs_explanation(self) -> bool:
@@ -55,8 +56,7 @@ def submission_rows(
     *,
     submission: Submission,
     items: list[DataItem],
-    side: RowSide,
-    form: SubmissionForm | None = None,
+    side: RowSide | StaffRow,
     errors: dict | None = None,
     values: dict[int, Value] | None = None,
     previous: dict[int, Value] | None = None,
@@ -82,9 +82,7 @@ def submission_rows(
             thread=threads.get(item.pk, []),
             errors=errors.get(item.pk, []),
         )
-        if form is not None and item.source == DataItem.Source.ENTERED:
-            row.fields_html = form.fields_html(item)
-        row.side_html = side.html(row)
+        row.html = side.html(row)
         rows.append(row)
     return [(theme, list(group)) for theme, group in groupby(rows, key=lambda row: row.item.display_theme)]
 
@@ -119,7 +117,6 @@ class RowSide:
         self.csrf = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
 
     def html(self, row) -> SafeString:
-        pk = row.item.pk
         parts = ['<dl class="small mb-1">\n  ']
         if row.item.display_unit:
             unit = escape(row.item.display_unit)
@@ -140,6 +137,16 @@ class RowSide:
         if row.needs_explanation:
             parts.append(f'<div class="small text-danger fw-semibold mb-1">{escape(self.explain)}</div>')
         parts.append("\n")
+        parts.append(self.thread(row))
+        # Safe: every text above (unit, labels, errors, warnings, thread, URL) went through escape();
+        # the CSRF field comes from format_html, ids are integers, the rest is fixed markup.
+        return mark_safe("".join(parts))  # noqa: S308  # nosec B308 B703
+
+    def thread(self, row: Row, *, css: str = "mt-2") -> str:
+        """The query thread of a value and the question form (in a <details>, open when the thread
+        has messages); "" when there is none and the person may not write. Escaped markup."""
+        pk = row.item.pk
+        parts = []
         if row.thread or self.may_discuss:
             if row.thread:
                 count = len(row.thread)
@@ -149,7 +156,7 @@ class RowSide:
             else:
                 summary = self.ask
             parts.append(
-                f'<details class="mt-2"{" open" if row.thread else ""}>\n'
+                f'<details class="{css}"{" open" if row.thread else ""}>\n'
                 f'  <summary class="small">{escape(summary)}</summary>\n  <ul class="list-unstyled small mb-2">\n'
             )
             for query in row.thread:
@@ -173,6 +180,169 @@ class RowSide:
                     "  </form>\n"
                 )
             parts.append("</details>\n")
-        # Safe: every text above (unit, labels, errors, warnings, thread, URL) went through escape();
-        # the CSRF field comes from format_html, ids are integers, the rest is fixed markup.
-        return mark_safe("".join(parts))  # noqa: S308  # nosec B308 B703
+        return "".join(parts)
+
+
+# The state of a row in the staff form, as its status column says it and the script keeps it.
+STATES = ("empty", "filled", "missing", "warning", "explained", "error", "official")
+
+
+class StaffRow:
+    """The staff form's row of one data item: its name (the value's label) and instructions, the
+    value with its unit, last period's value, the row's state, then what the value needs: errors
+    and warnings (`feed`), "missing" (its mark and reason shown only while ticked, by CSS), the
+    explanation (a <details>, open when a warning or a text needs it) and the query thread.
+
+    Without JavaScript every part works: the missing part follows its checkbox through CSS
+    (`:has()`, and shown whenever a browser lacks it), the explanation and thread are <details>.
+    `static/js/submission-form.js` adds the field checks on leaving a field and the live counts.
+    Official items and a submission that is no longer editable show the figures, read-only.
+    Built in Python like `RowSide` (no template per row); every text is escaped.
+    """
+
+    def __init__(self, side: RowSide, form: SubmissionForm | None) -> None:
+        self.side, self.form = side, form
+        self.words = state_words()
+        self.last_period, self.not_known = _("Last period"), _("not known")
+        self.warning, self.explain = _("Warning"), _("Explain this value before submitting.")
+        self.explanation, self.missing = _("Explanation"), _("Missing")
+        self.source = _("Source")
+
+    def state(self, row: Row) -> str:
+        """The row's state: `STATES`, from the form as typed when there is one, else as stored."""
+        item, form = row.item, self.form
+        if item.source == DataItem.Source.OFFICIAL:
+            return "official"
+        if form is not None and item.pk in form.item_ids:
+            if row.errors or any(form.errors.get(f"{kind}_{item.pk}") for kind in SubmissionForm.KINDS):
+                return "error"
+            if form.is_missing(item):
+                return "missing"
+            if not form.text("value", item).strip():
+                return "empty"
+            if row.warnings:
+                return "explained" if form.text("explanation", item).strip() else "warning"
+            return "filled"
+        value = row.value
+        if row.errors:
+            return "error"
+        if value is None:
+            return "empty"
+        if value.is_missing:
+            return "missing"
+        if row.warnings:
+            return "warning" if row.needs_explanation else "explained"
+        return "filled"
+
+    def html(self, row: Row) -> SafeString:
+        item = row.item
+        state = self.state(row)
+        row.state = state
+        editable = self.form is not None and state != "official" and item.pk in self.form.item_ids
+        pk = item.pk
+        caption = escape(self.last_period) + (f" ({escape(row.previous_label)})" if row.previous_label else "")
+        previous = (
+            f'<div class="entry-previous"><span class="entry-caption">{caption}:</span> '
+            f"{escape(row.previous or self.not_known)}</div>"
+        )
+        status = f'<div class="entry-status"><span class="entry-state">{escape(self.words[state])}</span></div>'
+        unit = escape(item.display_unit)
+        if editable:
+            body = self._editable(row, state, previous, status, unit)
+        else:
+            body = self._read_only(row, previous, status, unit)
+        warned = ' data-warned="1"' if row.warnings else ""
+        if state == "error":
+            # Which error: the value's (cleared by its next check) or another (by any change).
+            value_error = editable and self.form.errors.get(f"value_{pk}")
+            warned += f' data-error="{"value" if value_error else "other"}"'
+
+        # Safe: every text (names, units, instructions, values, reasons, warnings, thread) went
+        # through escape() here or in the form's control builders; ids are integers.
+        return mark_safe(  # noqa: S308  # nosec B308 B703
+            f'<div class="entry" id="item-{pk:d}" data-item="{pk:d}" data-state="{state}"{warned}>{body}</div>\n'
+        )
+
+    def _feed(self, row: Row, *, warnings: bool, explain: bool) -> str:
+        """Errors of the submission check and (`warnings`) the warnings, with what they ask
+        (`explain`); announced when the script replaces them after a field check."""
+        parts = [f'<p class="entry-problem">{escape(error)}</p>' for error in row.errors]
+        if warnings and row.warnings:
+            lines = "".join(f"<li>{escape(self.warning)}: {escape(warning)}</li>" for warning in row.warnings)
+            asked = f'<p class="entry-explain">{escape(self.explain)}</p>' if explain else ""
+            parts.append(f'<div class="entry-warnings" id="warn-{row.item.pk:d}"><ul>{lines}</ul>{asked}</div>')
+        return "".join(parts)
+
+    def _editable(self, row: Row, state: str, previous: str, status: str, unit: str) -> str:
+        form, item, pk = self.form, row.item, row.item.pk
+        # The warnings are of the stored value: not beside a typed value that was refused.
+        refused = bool(form.errors.get(f"value_{pk}"))
+        shows_warnings = bool(row.warnings) and state != "missing" and not refused
+        value = form.control("value", item, describedby=(f"warn-{pk}",) if shows_warnings else ())
+        unit_html = f'<span class="input-group-text" aria-hidden="true">{unit}</span>' if unit else ""
+        hidden_unit = f"({item.display_unit})" if item.display_unit else ""
+        needed = state == "warning" or bool(form.errors.get(f"explanation_{pk}"))
+        open_ = " open" if needed or form.text("explanation", item).strip() else ""
+        label = form.label_html("value", item, css="entry-label", hidden_suffix=hidden_unit)
+        feed = self._feed(row, warnings=shows_warnings, explain=state == "warning")
+        return (
+            f'<div class="entry-name">{label}</div>\n'
+            f'<div class="entry-value"><div class="input-group input-group-sm">{value}{unit_html}</div></div>\n'
+            f"{previous}\n{status}\n"
+            f'<div class="entry-help">{form.help_html("value", item)}</div>\n'
+            f'<div class="entry-feed" id="feed-{pk:d}" aria-live="polite">'
+            f"{form.errors_html('value', item)}{feed}</div>\n"
+            '<div class="entry-tools">\n'
+            f'<div class="form-check entry-missing">{form.control("missing", item)}'
+            f"{form.label_html('missing', item, css='form-check-label')}</div>\n"
+            '<div class="entry-missing-panel">'
+            f'<div class="entry-marker">{form.label_html("marker", item, css="form-label")}'
+            f"{form.control('marker', item)}{form.errors_html('marker', item)}</div>"
+            f'<div class="entry-reason">{form.label_html("reason", item, css="form-label")}'
+            f"{form.control('reason', item)}{form.errors_html('reason', item)}</div>"
+            "</div>\n"
+            f'<details class="entry-explanation"{open_}>'
+            f"<summary>{escape(self.explanation)}</summary>"
+            f"{form.label_html('explanation', item, css='visually-hidden')}"
+            f"{form.control('explanation', item)}{form.errors_html('explanation', item)}"
+            f"{form.help_html('explanation', item)}</details>\n"
+            f"{self.side.thread(row, css='entry-thread')}"
+            "</div>"
+        )
+
+    def _read_only(self, row: Row, previous: str, status: str, unit: str) -> str:
+        item, value = row.item, row.value
+        shown = escape(row.shown or "…")
+        notes = []
+        if item.display_instructions:
+            notes.append(f'<p class="entry-instructions">{escape(item.display_instructions)}</p>')
+        if value is not None and value.is_missing:
+            notes.append(f"<p>{escape(self.missing)}: {escape(value.missing_reason)}</p>")
+        if value is not None and value.explanation:
+            # An official value's explanation records its source (`services.official.source_text`).
+            word = self.source if item.source == DataItem.Source.OFFICIAL else self.explanation
+            notes.append(f'<p class="entry-note">{escape(word)}: {escape(value.explanation)}</p>')
+        feed = self._feed(row, warnings=True, explain=row.needs_explanation)
+        numbered = value is not None and not value.is_missing
+        unit_html = f' <span class="entry-unit">{unit}</span>' if unit and numbered else ""
+        return (
+            f'<div class="entry-name"><span class="entry-label">{escape(item.display_name)}</span></div>\n'
+            f'<div class="entry-value"><span class="entry-figure">{shown}</span>{unit_html}</div>\n'
+            f"{previous}\n{status}\n"
+            f'<div class="entry-help">{"".join(notes)}</div>\n'
+            f'<div class="entry-feed" id="feed-{item.pk:d}">{feed}</div>\n'
+            f'<div class="entry-tools">{self.side.thread(row, css="entry-thread")}</div>'
+        )
+
+
+def state_words() -> dict[str, str]:
+    """The words of the row states (`STATES`), in the active language; the script gets them too."""
+    return {
+        "empty": _("not filled"),
+        "filled": _("filled"),
+        "missing": _("declared missing"),
+        "warning": _("needs an explanation"),
+        "explained": _("explained"),
+        "error": _("to correct"),
+        "official": _("official statistics"),
+    }

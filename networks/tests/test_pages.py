@@ -149,6 +149,8 @@ NOT_GET_PAGES = {
     "password_reset_confirm": "needs a one-time token: tested in test_auth",
     "indicators:round_bulk_approve": "POST only: tested in indicators/tests/test_workflow.py and test_review.py",
     "indicators:value_query_post": "POST only: tested in indicators/tests/test_review.py",
+    "indicators:submission_value_check": "POST only: every persona tested in indicators/tests/test_staff_form.py",
+    "indicators:submission_withdraw": "POST only: every persona tested in indicators/tests/test_staff_form.py",
     "indicators:excel_commit": "POST only: tested in indicators/tests/test_excel.py",
     "indicators:official_confirm": "POST only: every persona tested in indicators/tests/test_official_upload.py",
     "networks:coordination_member_add": "POST only: tested in networks/tests/test_coordination.py",

@@ -17,7 +17,7 @@ from .conftest import log_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 HOME = "LV0020000"
-FILLED = {"DWELLINGS_MUNICIPAL": 812, "HOUSING_QUEUE": 14, "HEAT_OUTAGE_HOURS": 6.5}
+FILLED = {"DWELLINGS_MUNICIPAL": 812, "HOUSING_QUEUE": 14, "WASTE_TOTAL_T": 6550.5}  # the last has 1 decimal
 
 
 def _(language: str, text: str) -> str:
