@@ -229,7 +229,7 @@ def test_staff_land_on_their_tasks_first_in_latvian(world, round_):
     assert html.index('data-panel="forms"') < html.index('data-panel="standing"')
     text = text_of(html)
     assert "Aizpildāmās veidlapas" in text
-    assert "Aizpildīti 2 no 3" in text
+    assert "Aizpildītas 2 no 3 vērtībām" in text
     assert "1 brīdinājums jāpaskaidro" in text
     assert "Bauskas novads" not in text
 
