@@ -21,15 +21,7 @@ class Command(ImportOfficial):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("url", help="the table's API address (PxWeb v1 table, or a v2 .../data?... address)")
         parser.add_argument("--query", type=Path, metavar="FILE.json", help="the PxWeb v1 query to POST")
-        parser.add_argument("--item", required=True, metavar="CODE", help="code of the data item the values are of")
-        parser.add_argument(
-            "--select",
-            action="append",
-            default=[],
-            metavar="DIMENSION=VALUE",
-            help='fix a dimension to one value, by code or label (e.g. "Indicator=Total"); repeatable',
-        )
-        parser.add_argument("--dry-run", action="store_true", help="check and count, but save nothing")
+        self.add_table_arguments(parser)
         parser.add_argument(
             "--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS", help="how long to wait for the answer"
         )

@@ -22,6 +22,11 @@ class Command(ImportCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path, help="the downloaded table: CSV, XLSX, JSON (PxWeb or JSON-stat) or PX")
+        self.add_table_arguments(parser)
+
+    @staticmethod
+    def add_table_arguments(parser: CommandParser) -> None:
+        """What the table is of and which of its values: shared with fetch_official."""
         parser.add_argument("--item", required=True, metavar="CODE", help="code of the data item the values are of")
         parser.add_argument(
             "--select",
