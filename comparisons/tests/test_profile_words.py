@@ -138,8 +138,10 @@ def test_the_overview_tooltips_say_each_cell_in_words(world, data):
 def test_the_trend_lines_align_and_leave_a_gap_for_a_missing_year(world, data):
     Result.objects.filter(municipality=world.a, indicator=data.soc, period__label="2023").update(value=None)
     html = profile(world, "viewer_a", period="2024")
-    line = re.search(r'aria-label="2023: —; 2024: 30.0"><path d="([^"]*)"', html)
+    # In words the series starts at its first figure; the line keeps 2023's position as a gap.
+    line = re.search(r'aria-label="2024: 30.0"><path d="([^"]*)"', html)
     assert line, "the sparkline of SOC keeps 2023 as a gap"
+    assert "2023: —" not in html
     assert line[1].count("M") == 1 and "L" not in line[1]  # 2024 alone: a dot, no line from 2023
     # COST has both years: one line over the same two positions.
     assert re.search(r'aria-label="2023: 130; 2024: 110"><path d="M0.0,[0-9.]+ l0,0 L100.0,', html)

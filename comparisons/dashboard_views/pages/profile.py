@@ -70,8 +70,11 @@ def _indicator_table(scope: DashboardScope, data: ProfileData, query: Mapping[st
     for row in sorted_rows(data.rows, query.get("sort", "")):
         indicator = row.indicator
         past = data.history.get(indicator.pk, [])
+        # In words, the series starts at its first figure: years before the indicator was asked
+        # say nothing (the sparkline keeps one position per period, so the lines still align).
+        first = next((i for i, r in enumerate(past) if r.value is not None), len(past))
         trend = "; ".join(
-            f"{marked(r.label, r.reconstructed)}: {number(r.value, indicator.decimals, style)}" for r in past
+            f"{marked(r.label, r.reconstructed)}: {number(r.value, indicator.decimals, style)}" for r in past[first:]
         )
         said = result_words(row, indicator, reconstructed=now)
         direction = trend_words(values=[r.value for r in past], polarity=indicator.polarity)
