@@ -376,6 +376,20 @@ class MissingStatus(models.TextChoices):
     NOT_APPLICABLE = ".", _("not applicable")
     CONFIDENTIAL = "..", _("confidential")
 
+    @classmethod
+    def from_marker(cls, text: str) -> str:
+        """The status a value cell's marker declares (`...` is `…` typed without the ellipsis), or ""."""
+        return MISSING_MARKERS.get(text, "")
+
+    @classmethod
+    def reason(cls, status: str, note: str = "") -> str:
+        """A missing value's reason: the note if given, else the marker and its label (`… not available`)."""
+        return note or f"{status} {cls(status).label}"
+
+
+# A value cell that is exactly one of these declares the figure missing with that status (docs/official.md).
+MISSING_MARKERS = {"…": "…", "...": "…", "-": "-", ".": ".", "..": ".."}
+
 
 class Value(models.Model):
     """One data item in one submission: a number stored exactly as entered, or declared missing."""

@@ -40,7 +40,7 @@ from networks.xlsx import (
 )
 
 from ..errors import IndicatorsError
-from ..models import DataItem, Submission, Value
+from ..models import MISSING_MARKERS, DataItem, MissingStatus, Submission, Value
 from ..validation import Checked, check_value_entered
 from .values import ValueInput, submission_values_save
 
@@ -103,6 +103,7 @@ class Preview:
                     change.given.is_missing,
                     change.given.missing_reason,
                     change.given.explanation,
+                    change.given.missing_status,
                 ]
                 for change in self.changes
             },
@@ -184,6 +185,8 @@ def template_build(
             # Stored exactly; Excel holds 15 significant digits, more is kept as text.
             number = value.number.normalize()
             value_cell.value = float(number) if len(number.as_tuple().digits) <= 15 else str(number)
+        elif value is not None and value.missing_status:
+            _text_cell(sheet, row, VALUE_COLUMN, value.missing_status)  # read back as the same status
         # Read back on upload, so kept exactly: text cells, never formulas (no quote prefix).
         missing_cell = _text_cell(sheet, row, MISSING_COLUMN, value.missing_reason if value else "")
         explanation_cell = _text_cell(sheet, row, EXPLANATION_COLUMN, value.explanation if value else "")
@@ -193,16 +196,21 @@ def template_build(
                 cell.fill = EDITABLE_FILL
             low = item.min_value if item.min_value is not None else -NUMBER_LIMIT
             high = item.max_value if item.max_value is not None else NUMBER_LIMIT
+            # A number in range, or a statistics office's marker of a missing figure (docs/official.md).
+            ref = value_cell.coordinate
+            markers = ",".join(f'{ref}="{marker}"' for marker in MISSING_MARKERS)
             validation = DataValidation(
-                type="decimal",
-                operator="between",
-                formula1=str(low.normalize()),
-                formula2=str(high.normalize()),
+                type="custom",
+                formula1=f"OR(AND(ISNUMBER({ref}),{ref}>={low.normalize()},{ref}<={high.normalize()}),{markers})",
                 allow_blank=True,
                 showErrorMessage=True,
                 errorTitle=_("Not allowed"),
-                error=_("Enter a number from %(min)s to %(max)s.")
-                % {"min": number_format(low.normalize()), "max": number_format(high.normalize())},
+                error=_("Enter a number from %(min)s to %(max)s, or a missing figure's mark: %(marks)s.")
+                % {
+                    "min": number_format(low.normalize()),
+                    "max": number_format(high.normalize()),
+                    "marks": " ".join(MissingStatus.values),
+                },
             )
             sheet.add_data_validation(validation)
             validation.add(value_cell)
@@ -414,6 +422,16 @@ def _read_row(
             return
     reason = cell_text(reason_cell)
     explanation = cell_text(explanation_cell)
+    status = MissingStatus.from_marker(value_cell.text.strip()) if value_cell.kind == "text" else ""
+    if status:  # a statistics office's marker: missing with that status, the reason cell (or its label) says why
+        given = ValueInput(
+            is_missing=True,
+            missing_reason=MissingStatus.reason(status, reason),
+            explanation=explanation,
+            missing_status=status,
+        )
+        _preview_add(preview, item, code, values.get(item.pk), given)
+        return
     checked = _number(item, value_cell)
     if checked.error:
         preview.problems.append(CellProblem(value_ref, code, checked.error))
@@ -438,7 +456,10 @@ def _read_row(
             CellProblem(value_ref, code, _("An explanation needs a value or the reason why the value is missing."))
         )
         return
-    current = values.get(item.pk)
+    _preview_add(preview, item, code, values.get(item.pk), given)
+
+
+def _preview_add(preview: Preview, item: DataItem, code: str, current: Value | None, given: ValueInput) -> None:
     if _unchanged(current, given):
         preview.unchanged += 1
         return
@@ -464,6 +485,7 @@ def _unchanged(current: Value | None, given: ValueInput) -> bool:
         and (given.is_missing or current.number == given.number)
         and (current.missing_reason if current.is_missing else "") == (given.missing_reason if given.is_missing else "")
         and current.explanation == given.explanation
+        and (current.missing_status if current.is_missing else "") == (given.missing_status if given.is_missing else "")
     )
 
 
@@ -478,8 +500,9 @@ def upload_commit(*, submission: Submission, user, data: dict) -> list[int]:
             is_missing=is_missing,
             missing_reason=reason,
             explanation=explanation,
+            missing_status=status[0] if status else "",
         )
-        for item_id, (number, is_missing, reason, explanation) in data["values"].items()
+        for item_id, (number, is_missing, reason, explanation, *status) in data["values"].items()
     }
     return submission_values_save(
         submission=submission, user=user, values=values, expected_version=int(data["version"])

@@ -18,13 +18,13 @@ from django.utils.translation import gettext as _
 from networks.models import Municipality
 from networks.tabular import ImportFailed, RowError, Table
 
-from ..models import DataItem, Period
+from ..models import DataItem, MissingStatus, Period
 from ..validation import check_value_hard
 
 REQUIRED_COLUMNS = ("municipality_code", "item_code", "period", "value")
 MAX_ERRORS = 1000  # a file that is wrong everywhere: the first thousand lines say enough
 
-# (municipality_id, period label) -> {item_id: (line, number, is_missing, missing_reason, explanation)}
+# (municipality_id, period label) -> {item_id: (line, number, is_missing, missing_reason, explanation, missing_status)}
 Grouped = dict[tuple[int, str], dict[int, tuple]]
 
 
@@ -45,8 +45,8 @@ class Errors:
         return len(self.errors) > MAX_ERRORS
 
 
-# municipality_id, period label, item_id, number, is_missing, missing_reason, explanation
-Entry = tuple[int, str, int, Decimal | None, bool, str, str]
+# municipality_id, period label, item_id, number, is_missing, missing_reason, explanation, missing_status
+Entry = tuple[int, str, int, Decimal | None, bool, str, str, str]
 
 
 class RowChecker:
@@ -89,14 +89,17 @@ class RowChecker:
             messages.append(self.label_errors[label])
         if messages:
             return messages, None
+        status = MissingStatus.from_marker(raw)
+        if status:  # a statistics office's marker: missing, the note (or the marker's label) says why
+            return [], (municipality_id, period, item.pk, None, True, MissingStatus.reason(status, note), "", status)
         if raw:
             checked = check_value_hard(item, raw)
             if checked.error:
                 return [f"{item_code}: {checked.error}"], None
-            return [], (municipality_id, period, item.pk, checked.number, False, "", note)
+            return [], (municipality_id, period, item.pk, checked.number, False, "", note, "")
         if not note:
             return [_("the value is empty: give the reason it is missing in the note column")], None
-        return [], (municipality_id, period, item.pk, None, True, note, "")
+        return [], (municipality_id, period, item.pk, None, True, note, "", "")
 
     @staticmethod
     def duplicate(data: dict[str, str], period: str, first_line: int) -> str:

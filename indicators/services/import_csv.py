@@ -20,6 +20,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,7 @@ from django.db import connection
 from networks.models import Municipality
 from networks.tabular import MAX_CELL_CHARS, XLSX_SUFFIXES, ImportFailed, read_table
 
-from ..models import DataItem
+from ..models import MISSING_MARKERS, DataItem, MissingStatus
 from .import_checks import MAX_ERRORS, REQUIRED_COLUMNS, Errors, RowChecker
 from .values import values_bulk_save_staged
 
@@ -186,7 +187,7 @@ class CsvRows:
         cursor.execute(
             "CREATE TEMPORARY TABLE import_values_checked ON COMMIT DROP AS"  # noqa: S608 - see above
             " SELECT n, municipality_id, item_id, period, number, is_missing, missing_reason, explanation,"
-            " ''::text AS missing_status,"
+            " missing_status,"
             " coalesce(municipality_id IS NULL OR item_id IS NULL"
             " OR (is_missing AND missing_reason = '')"
             " OR (NOT is_missing AND (number IS NULL OR (number <> 0 AND abs(number) >= 1e23)"
@@ -197,19 +198,30 @@ class CsvRows:
             # after the point with an error (such a row is odd, and read_table refuses it).
             " CASE WHEN t.value <> '' AND length(t.cleaned) <= %(longest)s AND t.cleaned ~ %(number)s"
             " THEN t.cleaned::numeric END AS number,"
-            " t.value = '' AS is_missing,"
-            " CASE WHEN t.value = '' THEN t.note ELSE '' END AS missing_reason,"
-            " CASE WHEN t.value = '' THEN '' ELSE t.note END AS explanation, t.odd"
-            " FROM (SELECT n, municipality_code, item_code, period, value, note, odd,"
+            " t.value = '' OR t.marker <> '' AS is_missing,"
+            " CASE WHEN t.value = '' THEN t.note WHEN t.marker = '' THEN ''"
+            " WHEN t.note <> '' THEN t.note ELSE t.marker || ' ' || (%(labels)s::jsonb ->> t.marker) END"
+            " AS missing_reason,"
+            " CASE WHEN t.value = '' OR t.marker <> '' THEN '' ELSE t.note END AS explanation,"
+            " t.marker AS missing_status, t.odd"
+            " FROM (SELECT n, municipality_code, item_code, period, value, note, odd, marker,"
             " CASE WHEN strpos(value, '.') = 0 AND length(value) - length(replace(value, ',', '')) = 1"
             " THEN replace(value, ',', '.') ELSE value END AS cleaned"
             f" FROM (SELECT n, {cells}, {cell('municipality_code')} AS municipality_code,"
             f" {cell('item_code')} AS item_code, {cell('period')} AS period,"
-            f" {value} AS value, {cell('note')} AS note, {odd} AS odd"
+            f" {value} AS value, {cell('note')} AS note, {odd} AS odd,"
+            # A marker is the cell as written (spaces not removed), as `RowChecker` reads it.
+            f" coalesce(%(markers)s::jsonb ->> {cell('value')}, '') AS marker"
             f" FROM import_values_raw OFFSET 0) AS s WHERE NOT ({blank}) OFFSET 0) AS t"
             f" LEFT JOIN {Municipality._meta.db_table} AS m ON m.code = t.municipality_code"
             f" LEFT JOIN {DataItem._meta.db_table} AS i ON i.code = t.item_code OFFSET 0) AS c",  # nosec B608
-            {"ws": WHITESPACE, "number": SQL_NUMBER, "longest": MAX_CELL_CHARS},
+            {
+                "ws": WHITESPACE,
+                "number": SQL_NUMBER,
+                "longest": MAX_CELL_CHARS,
+                "markers": json.dumps(MISSING_MARKERS),
+                "labels": json.dumps({status.value: str(status.label) for status in MissingStatus}),
+            },
         )
 
     def write(

@@ -1,7 +1,9 @@
 """`import_values`: many figures at once, for coordinators and official statistics (docs/architecture.md).
 
 Long format `municipality_code,item_code,period,value[,note]`; an empty value declares the figure
-missing and the note says why (for a number the note is its explanation). Periods, rounds and
+missing and the note says why (for a number the note is its explanation). A value that is a
+statistics office's marker (`…` or `...`, `-`, `.`, `..`) declares it missing with that status
+(`Value.missing_status`); the note, or else the marker's label, is the reason. Periods, rounds and
 submissions are created as needed; the submissions touched get the status asked for.
 
 All or nothing: every row is checked first (codes, period label, the hard check of the value,
@@ -188,16 +190,18 @@ def _import_table(table: Table, network: Network, status: str, user, report: Val
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 values_staging_create(cursor)
-                columns = "municipality_id, period, item_id, number, is_missing, missing_reason, explanation"
+                columns = (
+                    "municipality_id, period, item_id, number, is_missing, missing_reason, explanation, missing_status"
+                )
                 with cursor.cursor.copy(f"COPY import_values_checked ({columns}) FROM STDIN") as copy:
                     for (municipality_id, label), values in grouped.items():
                         for item_id, (_line, *value) in values.items():
                             copy.write_row((municipality_id, label, item_id, *value))
             return values_bulk_save_staged(submission_ids=submission_ids, new_ids=new_ids, user=user, total=total)
         rows: list[BulkValue] = [
-            (submission_ids[key], item_id, number, is_missing, reason, note, "")
+            (submission_ids[key], item_id, number, is_missing, reason, note, status)
             for key, values in grouped.items()
-            for item_id, (_line, number, is_missing, reason, note) in values.items()
+            for item_id, (_line, number, is_missing, reason, note, status) in values.items()
         ]
         created, updated, changed = values_bulk_save(rows=rows, user=user, new_ids=new_ids)
         return created, updated, changed, total
