@@ -12,7 +12,8 @@ from networks.models import Network
 class Command(ImportCommand):
     help = (
         "Import values from CSV/XLSX in long format: municipality_code,item_code,period,value[,note]. "
-        "An empty value declares the figure missing (the note says why). Creates periods, rounds and "
+        "An empty value declares the figure missing (the note says why); a value that is a statistics "
+        "office's mark (… or ..., -, ., ..) declares it missing with that status. Creates periods, rounds and "
         "submissions as needed; all or nothing."
     )
     required_columns = REQUIRED_COLUMNS
