@@ -56,6 +56,13 @@ class ResultSerializer(_ScopedSerializer):
     that period's round (``changes_visible``, annotated by `dashboard_selectors.visible_results`)."""
 
     indicator = serializers.CharField(source="indicator.code", read_only=True)
+    missing_status = serializers.SerializerMethodField(
+        help_text="When the value is missing for want of a data item that a statistics office marked: its mark, "
+        "… not available, - nil, . not applicable, .. confidential; otherwise empty."
+    )
+
+    def get_missing_status(self, obj) -> str:
+        return getattr(obj, "missing_status", "")  # set for the page by the view (api/views.py)
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -75,6 +82,7 @@ class ResultSerializer(_ScopedSerializer):
             "municipality_name",
             "value",
             "missing_reason",
+            "missing_status",
             "n",
             "rank",
             "percentile",

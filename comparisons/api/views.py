@@ -13,7 +13,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import generics
 from rest_framework.pagination import PageNumberPagination
 
-from indicators.models import Indicator, Period
+from indicators.formula import REASON_MISSING
+from indicators.models import Indicator, Period, Submission, Value
 from networks.models import Municipality, Network
 
 from .. import dashboard_selectors
@@ -93,6 +94,45 @@ class ResultList(generics.ListAPIView):
         # The order of the results' primary key (network, period, peer group, indicator,
         # municipality): a page is read straight from it, without sorting a million rows.
         return queryset.order_by("network_id", "period_id", "indicator_id", "municipality_id")
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is not None:
+            _missing_statuses(page)
+        return page
+
+
+def _missing_statuses(results) -> None:
+    """Set `missing_status` on the results missing for want of a data item: the statistics
+    office's mark of that item's approved value (`…`, `-`, `.`, `..`, docs/official.md), or "".
+    One query for the page, none when no row is missing an input."""
+    prefix = f"{REASON_MISSING}: "
+    wanted = {}
+    for result in results:
+        result.missing_status = ""
+        if result.value is None and result.missing_reason.startswith(prefix):
+            code = result.missing_reason.removeprefix(prefix)
+            wanted.setdefault((result.network_id, result.period_id, result.municipality_id, code), []).append(result)
+    if not wanted:
+        return
+    keys = list(wanted)
+    found = Value.objects.filter(
+        is_missing=True,
+        submission__status=Submission.Status.APPROVED,
+        submission__round__network_id__in={key[0] for key in keys},
+        submission__round__period_id__in={key[1] for key in keys},
+        submission__municipality_id__in={key[2] for key in keys},
+        item__code__in={key[3] for key in keys},
+    ).exclude(missing_status="")
+    for *key, status in found.values_list(
+        "submission__round__network_id",
+        "submission__round__period_id",
+        "submission__municipality_id",
+        "item__code",
+        "missing_status",
+    ):
+        for result in wanted.get(tuple(key), ()):
+            result.missing_status = status
 
 
 @extend_schema_view(
