@@ -64,6 +64,8 @@ class ProfileData:
     neighbours: list[Neighbour]
     # The neighbours' context variables by name as people read them (item short names).
     variable_names: dict[str, str] = field(default_factory=dict)
+    # Indicator -> period label -> why the series breaks there (`selectors.break_note`).
+    breaks: dict[int, dict[str, str]] = field(default_factory=dict)
 
 
 def profile_data(*, scope: DashboardScope, code: str, theme: str, every_composite: bool = False) -> ProfileData:
@@ -78,11 +80,16 @@ def profile_data(*, scope: DashboardScope, code: str, theme: str, every_composit
     if theme:
         rows = [r for r in rows if r.indicator.display_theme == theme]
     neighbours = selectors.neighbours_of(scope=scope, municipality=municipality) if scope.ready else []
+    history = selectors.profile_history(scope=scope, municipality=municipality) if rows else {}
     return ProfileData(
         municipality=municipality,
         rows=rows,
         themes=themes,
-        history=selectors.profile_history(scope=scope, municipality=municipality) if rows else {},
+        history=history,
+        breaks={
+            indicator_id: {p.label: p.break_note for p in past if p.break_note}
+            for indicator_id, past in history.items()
+        },
         composite=selectors.composite_rows(scope=scope)
         if scope.ready and (every_composite or not scope.peer_group.startswith("nearest:"))
         else [],
@@ -134,6 +141,8 @@ class IndicatorData:
     own_row: RankedRow | None
     series: list[Result]
     funnel: FunnelData | None = None  # None: the indicator's numerator is not flagged as a count
+    # Period label -> why the highlighted municipality's series breaks there (`selectors.break_note`).
+    breaks: dict[str, str] = field(default_factory=dict)
 
 
 def indicator_data(*, scope: DashboardScope, code: str, highlight_code: str, user=None) -> IndicatorData:
@@ -163,8 +172,15 @@ def indicator_data(*, scope: DashboardScope, code: str, highlight_code: str, use
         key = own_row.group_key if own_row else rows[0].group_key
         rows = [r for r in rows if r.group_key == key]
     series = selectors.indicator_series(scope=scope, indicator=indicator, municipality=highlight) if scope.ready else []
+    breaks = {r.period.label: r.break_note for r in series if getattr(r, "break_note", None)}
     return IndicatorData(
-        indicator=indicator, highlight=highlight, rows=rows, own_row=own_row, series=series, funnel=funnel
+        indicator=indicator,
+        highlight=highlight,
+        rows=rows,
+        own_row=own_row,
+        series=series,
+        funnel=funnel,
+        breaks=breaks,
     )
 
 

@@ -16,7 +16,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from indicators.models import DataItem, Indicator, NetworkIndicator, Round, Submission
+from indicators.models import DataItem, Indicator, NetworkIndicator, Round, SeriesBreak, Submission
 from indicators.models import Value as ItemValue
 from indicators.services.reform import reconstructed_period
 from networks import permissions
@@ -284,6 +284,8 @@ class PastValue:
     value: float | None
     # The municipality did not exist yet in the period: its figure is reconstructed.
     reconstructed: bool = False
+    # The series breaks in this period: why its figures are not comparable with earlier ones.
+    break_note: str = ""
 
 
 def profile_history(*, scope: DashboardScope, municipality: Municipality) -> dict[int, list[PastValue]]:
@@ -300,18 +302,39 @@ def profile_history(*, scope: DashboardScope, municipality: Municipality) -> dic
         Result.objects.filter(
             network=scope.network, municipality=municipality, peer_group=scope.peer_group, period_id__in=period_ids
         )
-        .values_list("indicator_id", "period_id", "value")
+        .annotate(break_note=break_note())
+        .values_list("indicator_id", "period_id", "value", "break_note")
         .order_by()
     )
-    values: dict[int, dict[int, float | None]] = {}
-    for indicator_id, period_id, value in rows:
-        values.setdefault(indicator_id, {})[period_id] = value
+    values: dict[int, dict[int, tuple[float | None, str]]] = {}
+    for indicator_id, period_id, value, note in rows:
+        values.setdefault(indicator_id, {})[period_id] = (value, note or "")
     for indicator_id, by_period in values.items():
         found[indicator_id] = [
-            PastValue(labels[p], by_period.get(p), reconstructed_period(municipality.valid_from, ends[p]))
+            PastValue(
+                labels[p],
+                by_period.get(p, (None, ""))[0],
+                reconstructed_period(municipality.valid_from, ends[p]),
+                by_period.get(p, (None, ""))[1],
+            )
             for p in period_ids
         ]
     return found
+
+
+def break_note() -> Subquery:
+    """For a result row: the note of a break in its municipality's series of one of the
+    indicator's data items that starts in its period, or NULL (docs/official.md). A column of
+    the row's own read, so marking breaks costs a page no query."""
+    return Subquery(
+        SeriesBreak.objects.filter(
+            municipality_id=OuterRef("municipality_id"),
+            period_id=OuterRef("period_id"),
+            item__indicators=OuterRef("indicator_id"),
+        )
+        .order_by("item__code")
+        .values("note")[:1]
+    )
 
 
 @dataclass(slots=True)
@@ -452,7 +475,7 @@ def indicator_series(*, scope: DashboardScope, indicator: Indicator, municipalit
         network=scope.network, indicator=indicator, peer_group=scope.peer_group, period_id__in=period_ids
     )
     if municipality is not None:
-        rows = results.filter(municipality=municipality).select_related("period")
+        rows = results.filter(municipality=municipality).select_related("period").annotate(break_note=break_note())
         return sorted(rows, key=lambda row: row.period.start)
     # Every row of the network group carries the group's figures (the same on each): one
     # aggregate row a period, its period from the scope's rounds.

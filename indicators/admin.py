@@ -9,6 +9,7 @@ from .models import (
     NetworkIndicator,
     Period,
     Round,
+    SeriesBreak,
     Submission,
     SubmissionEvent,
     Value,
@@ -65,10 +66,18 @@ class SubmissionAdmin(admin.ModelAdmin):
 
 @admin.register(Value)
 class ValueAdmin(SimpleHistoryAdmin):
-    list_display = ["submission", "item", "number", "is_missing"]
+    list_display = ["submission", "item", "number", "is_missing", "missing_status"]
     list_filter = ["is_missing", "submission__round__network"]
     search_fields = ["item__code", "submission__municipality__name"]
     raw_id_fields = ["submission"]
+
+
+@admin.register(SeriesBreak)
+class SeriesBreakAdmin(SimpleHistoryAdmin):
+    list_display = ["item", "municipality", "period", "note"]
+    list_filter = ["period"]
+    search_fields = ["item__code", "municipality__code", "municipality__name", "note"]
+    raw_id_fields = ["municipality"]
 
 
 @admin.register(ValueQuery)

@@ -409,6 +409,9 @@ class Value(models.Model):
         _("missing status"), max_length=2, choices=MissingStatus.choices, blank=True, default="", db_default=""
     )
     explanation = models.TextField(_("explanation"), blank=True)
+    # A statistics office's footnote on this figure (docs/official.md), shown beside it. The
+    # database default keeps the bulk writers' statements that do not name it valid.
+    footnote = models.TextField(_("footnote"), blank=True, default="", db_default="")
     # Summed from the predecessors' figures across a reform (indicators/services/reform.py), not
     # reported by the municipality itself; every other writer clears it (values service).
     reconstructed = models.BooleanField(_("reconstructed"), default=False, db_default=False)
@@ -433,6 +436,28 @@ class Value(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item.code} = {'—' if self.is_missing else self.number}"
+
+
+class SeriesBreak(models.Model):
+    """A break in a series (a data item in a municipality): from `period` on the figures are not
+    comparable with the earlier ones, and `note` says why (docs/official.md)."""
+
+    item = models.ForeignKey(DataItem, verbose_name=_("data item"), on_delete=models.CASCADE, related_name="breaks")
+    municipality = models.ForeignKey(
+        Municipality, verbose_name=_("municipality"), on_delete=models.CASCADE, related_name="series_breaks"
+    )
+    # The first period of the new series.
+    period = models.ForeignKey(Period, verbose_name=_("period"), on_delete=models.CASCADE, related_name="breaks")
+    note = models.TextField(_("note"))
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("break in a series")
+        verbose_name_plural = _("breaks in series")
+        constraints = [models.UniqueConstraint(fields=["item", "municipality", "period"], name="series_break_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.item.code} {self.municipality.code} {self.period.label}"
 
 
 class ValueQuery(models.Model):

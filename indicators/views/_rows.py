@@ -207,6 +207,7 @@ class StaffRow:
         self.warning, self.explain = _("Warning"), _("Explain this value before submitting.")
         self.explanation, self.missing = _("Explanation"), _("Missing")
         self.source = _("Source")
+        self.footnote = _("Footnote")
 
     def state(self, row: Row) -> str:
         """The row's state: `STATES`, from the form as typed when there is one, else as stored."""
@@ -289,7 +290,7 @@ class StaffRow:
             f'<div class="entry-name">{label}</div>\n'
             f'<div class="entry-value"><div class="input-group input-group-sm">{value}{unit_html}</div></div>\n'
             f"{previous}\n{status}\n"
-            f'<div class="entry-help">{form.help_html("value", item)}</div>\n'
+            f'<div class="entry-help">{form.help_html("value", item)}{self._footnote(row)}</div>\n'
             f'<div class="entry-feed" id="feed-{pk:d}" aria-live="polite">'
             f"{form.errors_html('value', item)}{feed}</div>\n"
             '<div class="entry-tools">\n'
@@ -310,6 +311,12 @@ class StaffRow:
             "</div>"
         )
 
+    def _footnote(self, row: Row) -> str:
+        """A statistics office's footnote on the stored value (docs/official.md): read-only, small."""
+        if row.value is None or not row.value.footnote:
+            return ""
+        return f'<p class="entry-footnote small text-muted">{escape(self.footnote)}: {escape(row.value.footnote)}</p>'
+
     def _read_only(self, row: Row, previous: str, status: str, unit: str) -> str:
         item, value = row.item, row.value
         shown = escape(row.shown or "…")
@@ -322,6 +329,7 @@ class StaffRow:
             # An official value's explanation records its source (`services.official.source_text`).
             word = self.source if item.source == DataItem.Source.OFFICIAL else self.explanation
             notes.append(f'<p class="entry-note">{escape(word)}: {escape(value.explanation)}</p>')
+        notes.append(self._footnote(row))
         feed = self._feed(row, warnings=True, explain=row.needs_explanation)
         numbered = value is not None and not value.is_missing
         unit_html = f' <span class="entry-unit">{unit}</span>' if unit and numbered else ""

@@ -20,7 +20,7 @@ from ...dashboard_data import IndicatorData
 from ...dashboard_selectors import DashboardScope
 from ...words import result_words
 from ..tables import Cell, Table, band_text, band_words, change_text, number, url_maker
-from .shared import chart_entry, is_reconstructed, marked, period_label, separators
+from .shared import BREAK_MARK, chart_entry, is_reconstructed, marked, period_label, separators
 
 
 def how_computed() -> list[tuple[str, str]]:
@@ -97,7 +97,12 @@ def _trend_table(data: IndicatorData) -> Table:
     for row in data.series:
         trend.add(
             [
-                Cell(raw=row.period.label, display=marked(row.period.label, is_reconstructed(highlight, row.period))),
+                Cell(
+                    raw=row.period.label,
+                    display=marked(
+                        row.period.label, is_reconstructed(highlight, row.period), row.period.label in data.breaks
+                    ),
+                ),
                 Cell(raw=row.value if highlight else None, decimals=item.decimals),
                 Cell(raw=row.q1, decimals=item.decimals),
                 Cell(raw=row.median, decimals=item.decimals),
@@ -166,7 +171,10 @@ def _charts(data: IndicatorData, summary: str) -> list[dict]:
     if series:
         series_frame = pd.DataFrame(
             {
-                "period": [marked(r.period.label, is_reconstructed(data.highlight, r.period)) for r in series],
+                "period": [
+                    marked(r.period.label, is_reconstructed(data.highlight, r.period), r.period.label in data.breaks)
+                    for r in series
+                ],
                 "value": [r.value if data.highlight else None for r in series],
                 "median": [r.median for r in series],
                 "q1": [r.q1 for r in series],
@@ -343,6 +351,8 @@ def indicator_page(scope: DashboardScope, data: IndicatorData) -> dict:
         "charts": _charts(data, summary) if data.rows else [],
         "summary": summary,
         "how_computed": how,
+        "break_mark": BREAK_MARK,
+        "break_notes": [(label, note) for label, note in data.breaks.items()],
         "reconstructed_legend": any(is_reconstructed(row.municipality, scope.period) for row in data.rows)
         or any(is_reconstructed(data.highlight, row.period) for row in data.series),
         "practices_url": practices_url(scope, data.indicator),

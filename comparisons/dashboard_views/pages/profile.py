@@ -24,6 +24,7 @@ from ...dashboard_selectors import DashboardScope
 from ...words import result_words, trend_words
 from ..tables import Cell, Table, band_text, band_words, change_text, number, number_style, url_maker
 from .shared import (
+    BREAK_MARK,
     RECONSTRUCTED_MARK,
     chart_entry,
     is_reconstructed,
@@ -70,11 +71,13 @@ def _indicator_table(scope: DashboardScope, data: ProfileData, query: Mapping[st
     for row in sorted_rows(data.rows, query.get("sort", "")):
         indicator = row.indicator
         past = data.history.get(indicator.pk, [])
+        breaks = data.breaks.get(indicator.pk, {})
         # In words, the series starts at its first figure: years before the indicator was asked
         # say nothing (the sparkline keeps one position per period, so the lines still align).
         first = next((i for i, r in enumerate(past) if r.value is not None), len(past))
         trend = "; ".join(
-            f"{marked(r.label, r.reconstructed)}: {number(r.value, indicator.decimals, style)}" for r in past[first:]
+            f"{marked(r.label, r.reconstructed, r.label in breaks)}: {number(r.value, indicator.decimals, style)}"
+            for r in past[first:]
         )
         said = result_words(row, indicator, reconstructed=now)
         direction = trend_words(values=[r.value for r in past], polarity=indicator.polarity)
@@ -228,6 +231,8 @@ def profile_page(scope: DashboardScope, data: ProfileData, *, query: Mapping[str
         "chart": _score_chart(data, summary) if data.rows else None,
         "summary": summary,
         "reconstructed_note": note,
+        "break_mark": BREAK_MARK,
+        "break_notes": _break_notes(data),
         "reconstructed_legend": bool(note) or any(p.reconstructed for past in data.history.values() for p in past),
         "themes": data.themes,
         "theme": theme,
@@ -240,6 +245,17 @@ def profile_page(scope: DashboardScope, data: ProfileData, *, query: Mapping[str
             "comparisons:report", kwargs={"network": scope.network.code, "code": data.municipality.code}
         ),
     }
+
+
+def _break_notes(data: ProfileData) -> list[tuple[str, str]]:
+    """(indicator and period, note) of every series break the table's trends mark."""
+    shown = {r.label for past in data.history.values() for r in past}
+    return [
+        (f"{row.indicator.display_name}, {label}", note)
+        for row in data.rows
+        for label, note in data.breaks.get(row.indicator.pk, {}).items()
+        if label in shown
+    ]
 
 
 def report_page(scope: DashboardScope, data: ProfileData, *, query: Mapping[str, str], theme: str) -> dict:

@@ -15,6 +15,9 @@ from ... import charts
 
 # Marks a figure reconstructed from the predecessors' figures (docs/official.md); the legend says so.
 RECONSTRUCTED_MARK = "*"
+# Marks the first period of a series that is not comparable with the earlier ones (a break note,
+# docs/official.md); the page lists the notes under the series.
+BREAK_MARK = "¦"
 
 
 def is_reconstructed(municipality, period) -> bool:
@@ -23,8 +26,11 @@ def is_reconstructed(municipality, period) -> bool:
     return municipality is not None and period is not None and reconstructed_period(municipality.valid_from, period.end)
 
 
-def marked(text: str, reconstructed: bool) -> str:
-    return f"{text} {RECONSTRUCTED_MARK}" if reconstructed else text
+def marked(text: str, reconstructed: bool, broken: bool = False) -> str:
+    """A period's label with its marks: reconstructed (`*`), a series that breaks there (`¦`)."""
+    if reconstructed:
+        text = f"{text} {RECONSTRUCTED_MARK}"
+    return f"{text} {BREAK_MARK}" if broken else text
 
 
 def separators() -> str:
