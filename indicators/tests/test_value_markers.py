@@ -204,7 +204,12 @@ def test_a_marker_in_the_excel_template_is_a_missing_value_with_its_status(world
     workbook = load_workbook(io.BytesIO(response.content))
     sheet = workbook.active
     assert sheet.cell(row=rows_by_code(sheet)["QUEUE"], column=VALUE_COLUMN).value == ".."
-    assert any("QUEUE" not in str(v.sqref) and '="-"' in str(v.formula1) for v in sheet.data_validations.dataValidation)
+    queue = f"F{rows_by_code(sheet)['QUEUE']}"
+    # Excel lets the markers be typed in the value cell besides a number in range.
+    assert any(
+        v.type == "custom" and queue in str(v.sqref) and f'{queue}="-"' in v.formula1 and f'{queue}="…"' in v.formula1
+        for v in sheet.data_validations.dataValidation
+    )
     response = upload(client, round_, world.a, workbook)
     assert 'class="excel-change"' not in response.content.decode()
 
