@@ -155,3 +155,18 @@ def test_a_footnote_is_shown_read_only_in_the_form_and_the_review(world):
     html = world.client("coordinator").get(review).content.decode()
     assert "provisional figure of the office" in html
     assert Value.objects.filter(footnote="provisional figure of the office").count() == 1
+
+
+def test_the_admin_lists_breaks_with_their_history(world, items):
+    from indicators.services.periods import period_get_or_create
+
+    brk = SeriesBreak.objects.create(
+        item=items[0],
+        municipality=world.a,
+        period=period_get_or_create(label="2021"),
+        note="n",
+    )
+    client = world.client("admin")
+    assert client.get(reverse("admin:indicators_seriesbreak_changelist")).status_code == 200
+    assert client.get(reverse("admin:indicators_seriesbreak_change", args=[brk.pk])).status_code == 200
+    assert client.get(reverse("admin:indicators_seriesbreak_history", args=[brk.pk])).status_code == 200
