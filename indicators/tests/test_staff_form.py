@@ -1,6 +1,7 @@
-"""The staff form that fits the work (issue 15): decimals refused, usual ranges clipped, the field
-check on leaving a field, the sticky bar's count, "missing" with a statistical mark, official values
-read-only with their source, and withdrawing a submission before its review."""
+"""The staff form that fits the work (docs/architecture.md, "The staff form"): decimals refused,
+usual ranges clipped, the field check on leaving a field, the sticky bar's count, "missing" with a
+statistical mark, official values read-only with their source, and withdrawing a submission before
+its review."""
 
 from __future__ import annotations
 
@@ -66,6 +67,30 @@ def test_decimal_places_and_the_error():
     assert check_value_entered(whole, "1 234").number == Decimal(1234)
     assert check_value_entered(one, "1\u00a0234,5").number == Decimal("1234.5")
     assert check_value_entered(whole, "603,5").error
+
+
+def test_the_rows_built_in_python_escape_every_text(world, draft):
+    """The rows are markup built in Python and marked safe (`views._rows.StaffRow`): a name, unit,
+    instruction, reason, explanation or footnote carrying markup is shown as text, in the editable
+    row and in the read-only one."""
+    hostile = "<script>alert(1)</script>"
+    DataItem.objects.filter(code="DWELLINGS").update(
+        name=f"Dzīvokļi {hostile}", unit=f"dz. {hostile}", instructions=f"Skaits {hostile}"
+    )
+    ValueFactory(
+        submission=draft,
+        item=DataItem.objects.get(code="QUEUE"),
+        number=None,
+        is_missing=True,
+        missing_reason=f"nav {hostile}",
+        explanation=f"jo {hostile}",
+        footnote=f"piezīme {hostile}",
+    )
+    for submission_status in (Submission.Status.DRAFT, Submission.Status.SUBMITTED):
+        Submission.objects.filter(pk=draft.pk).update(status=submission_status)
+        html = world.client("staff_a").get(_url(draft)).content.decode()
+        assert hostile not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
 @pytest.mark.parametrize(

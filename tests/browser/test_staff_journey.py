@@ -1,4 +1,5 @@
-"""Staff from sign-in to a submitted form, in a real browser, in Latvian and in English (issue 15).
+"""Staff from sign-in to a submitted form, in a real browser, in Latvian and in English
+(docs/architecture.md, "The staff form").
 
 demo-staff signs in, opens Aizkraukle's open 2025 T3 form from "My reporting rounds", types a value
 a hundred times too large and sees the warning as soon as the field is left, explains it, types a
