@@ -38,6 +38,7 @@ from pathlib import Path
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from networks import events
 from networks.models import Membership, Municipality, Network
@@ -581,7 +582,11 @@ def _warn_outsiders(network: Network, municipality_ids: list[int], report: Offic
     )
     if outsiders:
         report.warnings.append(
-            _("network %(network)s: %(count)d municipalities are not (or no longer) members: %(codes)s")
+            ngettext(
+                "network %(network)s: %(count)d municipality is not (or no longer) a member: %(codes)s",
+                "network %(network)s: %(count)d municipalities are not (or no longer) members: %(codes)s",
+                len(outsiders),
+            )
             % {"network": network.code, "count": len(outsiders), "codes": _shown(outsiders)}
         )
 

@@ -218,6 +218,31 @@ def test_semicolon_csv_without_bom_and_long_layout(portal, tmp_path):
     assert value("LV0055000", "2023").missing_status == ".."
 
 
+def test_outsiders_are_counted_in_words_that_agree(portal, tmp_path):
+    """One municipality outside the network is "1 municipality … is not a member", in both languages."""
+    from django.utils import translation
+
+    from networks.models import Membership
+
+    Membership.objects.filter(network=portal, municipality__code="LV0021000").delete()
+    path = tmp_path / "long.csv"
+    path.write_text(
+        "Territorial unit;Time period;Value\nLV0020000 Aizkraukle municipality;2023;28828\n"
+        "Alūksne municipality;2023;13533\n",
+        encoding="utf-8",
+    )
+    _out, err = run(path, "POPULATION")
+    assert "network T3: 1 municipality is not (or no longer) a member: LV0021000" in err
+    # The workspace upload reports in the coordinator's language, through the same service.
+    from indicators.services.official import OfficialReport, _warn_outsiders
+
+    outsider = Municipality.objects.get(code="LV0021000")
+    with translation.override("lv"):
+        report = OfficialReport(item="POPULATION", table="IRS031")
+        _warn_outsiders(portal, [outsider.pk], report)
+    assert report.warnings == ["tīkls T3: 1 pašvaldība nav (vai vairs nav) dalībniece: LV0021000"]
+
+
 # --- all or nothing, idempotence, dry run, errors ---------------------------------------------------
 
 
