@@ -520,42 +520,28 @@ def main() -> None:
     print(f"  {'(e) peak memory of the full recompute, first write':<{LABEL}} {first['peak_mb']:>9.0f} MB")
     print(f"  {'(e) peak memory of the full recompute, replace':<{LABEL}} {replace['peak_mb']:>9.0f} MB")
 
-    ratios = [
-        (
-            f"(a) import / floor (A {floor_a:.2f} s + B {floor_b:.2f} s)",
-            results[import_label] / (floor_a + floor_b),
-            1.5,
-            False,
-        ),
-        (
-            "(b) first write / SQL floor",
-            results["(b) first write: full recompute (network + all)"] / floor_sql_seconds,
-            1.0,
-            False,
-        ),
-        (
-            "(c) nightly replace / SQL floor",
-            results["(c) nightly replace: full recompute (network + all)"] / floor_sql_seconds,
-            1.0,
-            False,
-        ),
-        (
-            "(f) import / COPY into a bare table (information)",
-            results[import_label] / results["(f) COPY into a bare table (information)"],
-            None,
-            False,
-        ),
+    first_seconds = results["(b) first write: full recompute (network + all)"]
+    replace_seconds = results["(c) nightly replace: full recompute (network + all)"]
+    copy_seconds = results["(f) COPY into a bare table (information)"]
+    ratios = [  # key, label, time, floor, target
+        ("a_import", "(a) import until stored / floor A + B", results[import_label], floor_a + floor_b, 1.5),
+        ("b_first_write", "(b) first write / SQL floor (network + all)", first_seconds, floor_sql_seconds, 1.0),
+        ("c_replace", "(c) nightly replace / SQL floor (network + all)", replace_seconds, floor_sql_seconds, 1.0),
+        ("f_bare_copy", "(f) import / COPY into a bare table (information)", results[import_label], copy_seconds, None),
     ]
     print("Ratios:")
     figures["ratios"] = {}
-    for label, ratio, target, strict in ratios:
-        figures["ratios"][label] = {
+    for key, label, seconds, floor, target in ratios:
+        ratio = seconds / floor
+        figures["ratios"][key] = {
+            "seconds": seconds,
+            "floor": floor,
             "ratio": ratio,
             "target": target,
             "met": None if target is None else ratio <= target,
         }
-        goal = "" if target is None else f"(target <= {target:.1f})  {verdict(ratio, target, strict)}"
-        print(f"  {label:<{LABEL}} {ratio:9.2f}   {goal}")
+        goal = "" if target is None else f"(target <= {target:.1f})  {verdict(ratio, target)}"
+        print(f"  {label:<{LABEL}} {ratio:9.2f}   {seconds:.2f} s / {floor:.2f} s  {goal}")
     slowest = max(times)
     print(f"  {'(d) incremental, max of 5':<{LABEL}} {slowest:9.3f} s (target < 0.2 s)  {verdict(slowest, 0.2, True)}")
     print(
