@@ -10,12 +10,20 @@ serves the portal with gunicorn on the loopback interface (DEBUG off), requests 
 page N times as the anonymous visitor and as the member, and `/healthz/` as the trivial
 reference, and prints the median and 95th percentile per page and the ratio to the reference.
 Target: median under 150 ms.
+
+Before the server starts it renders every page in this process with `django.test.Client` under
+`CaptureQueriesContext`, as the anonymous visitor and as the member, and prints the number of
+SQL queries next to the median. Target: at most 12. Each page is rendered twice and the second
+count is printed (what a request costs once the caches are warm — the cache is the database
+cache, so its reads count too); the first, when it differs, in parentheses. In this process
+DEBUG is on; the count is the same with it off (no debug-only middleware touches the database).
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import logging
 import os
 import secrets
 import statistics
@@ -30,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/benchlearning_bench"
 TARGET_MS = 150.0
+TARGET_QUERIES = 12
 
 
 def django_setup(url: str) -> None:
@@ -71,6 +80,7 @@ def prepare(network_code: str) -> dict:
     indicator = NetworkIndicator.objects.filter(network=network).order_by("position", "indicator__code").first()
     latest = Round.objects.filter(network=network).select_related("period").order_by("-period__start").first()
     return {
+        "user": user,
         "network": network.code,
         "municipality": member.code,
         "indicator": indicator.indicator.code,
@@ -103,6 +113,27 @@ def pages(ctx: dict) -> list[tuple[str, str]]:
         ("report", f"/comparisons/dashboards/{net}/municipalities/{code}/report/"),
         ("API results list", "/api/results/?" + urlencode({"network": net, "period": ctx["period"]})),
     ]
+
+
+def query_counts(targets: list[tuple[str, str]], user=None) -> dict[str, tuple[int, int, int]]:
+    """Per page: (status, queries of a first render, queries of a second), in this process."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    if user is not None:
+        logging.getLogger("axes").setLevel(logging.WARNING)  # not its lines about the login
+        client.force_login(user)
+    counts = {}
+    for label, path in targets:
+        renders = []
+        for _ in range(2):
+            with CaptureQueriesContext(connection) as captured:
+                status = client.get(path).status_code
+            renders.append(len(captured.captured_queries))
+        counts[label] = (status, *renders)
+    return counts
 
 
 def get(conn: http.client.HTTPConnection, path: str, cookie: str | None) -> tuple[int, int, float]:
@@ -190,15 +221,25 @@ def measure(port: int, targets: list[tuple[str, str]], cookie: str | None, repea
     return rows
 
 
-def report(title: str, rows: list[dict]) -> None:
+def report(title: str, rows: list[dict], queries: dict[str, tuple[int, int, int]]) -> None:
     reference = rows[0]["median"] or 1e-9
     print(f"\n{title}")
-    print(f"  {'page':<22} {'n':>3} {'status':>6} {'bytes':>9} {'median ms':>10} {'p95 ms':>9} {'x ref':>7}  target")
+    print(
+        f"  {'page':<22} {'n':>3} {'status':>6} {'bytes':>9} {'median ms':>10} {'p95 ms':>9} {'x ref':>7}"
+        f" {'queries':>9}  target"
+    )
     for row in rows:
-        verdict = "" if row is rows[0] else ("ok" if row["median"] < TARGET_MS else "SLOW")
+        status, first, count = queries[row["page"]]
+        shown = f"{count}" if first == count else f"{count} ({first})"
+        if row is rows[0]:
+            verdict = ""
+        else:
+            slow = "ok" if row["median"] < TARGET_MS else "SLOW"
+            many = "ok" if count <= TARGET_QUERIES else "TOO MANY QUERIES"
+            verdict = f"{slow}, {many}" if status == 200 else f"{slow}, {many}, in-process status {status}"
         print(
             f"  {row['page']:<22} {row['n']:>3} {row['status']:>6} {row['bytes']:>9}"
-            f" {row['median']:>10.1f} {row['p95']:>9.1f} {row['median'] / reference:>7.1f}  {verdict}"
+            f" {row['median']:>10.1f} {row['p95']:>9.1f} {row['median'] / reference:>7.1f} {shown:>9}  {verdict}"
         )
 
 
@@ -216,15 +257,19 @@ def main() -> None:
     ctx = prepare(args.network)
     print(
         f"network {ctx['network']}, period {ctx['period']}, indicator {ctx['indicator']}, "
-        f"member {ctx['municipality']}; {args.requests} requests per page, gunicorn with {args.workers} workers"
+        f"member {ctx['municipality']}; {args.requests} requests per page, gunicorn with {args.workers} workers; "
+        f"targets: median < {TARGET_MS:.0f} ms, at most {TARGET_QUERIES} SQL queries"
     )
+    targets = pages(ctx)
+    anonymous_queries = query_counts(targets)
+    member_queries = query_counts(targets, ctx["user"])
     log = Path(tempfile.gettempdir()) / f"bench-pages-{args.port}.log"
     server = serve(args.database_url, args.port, args.workers, log)
     try:
         wait_until_up(args.port)
-        targets = pages(ctx)
-        report("anonymous visitor", measure(args.port, targets, None, args.requests))
-        report("member (viewer)", measure(args.port, targets, f"sessionid={ctx['session']}", args.requests))
+        report("anonymous visitor", measure(args.port, targets, None, args.requests), anonymous_queries)
+        cookie = f"sessionid={ctx['session']}"
+        report("member (viewer)", measure(args.port, targets, cookie, args.requests), member_queries)
     finally:
         server.terminate()
         server.wait(timeout=30)
