@@ -131,6 +131,7 @@ class Workers:
         self.logs = {name: logs / f"night{night}-{name}.log" for name in self.names}
         self.env = env
         self.processes: list[subprocess.Popen] = []
+        self.cpu = 0.0
 
     def start(self) -> None:
         for name in self.names:
@@ -156,15 +157,24 @@ class Workers:
             time.sleep(0.2)
 
     def stop(self) -> None:
+        """Stop every worker (warm, then killed after 20 s) and add up their CPU time."""
         for process in self.processes:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)  # warm shutdown
         for process in self.processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
+            if process.returncode is not None:
+                continue
+            deadline = time.monotonic() + 20
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            while pid == 0 and time.monotonic() < deadline:
+                time.sleep(0.1)
+                pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid == 0:
                 os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+                pid, status, usage = os.wait4(process.pid, 0)
+            process.returncode = os.waitstatus_to_exitcode(status)
+            # The worker's own and its pool process's (reaped by it) CPU seconds.
+            self.cpu += usage.ru_utime + usage.ru_stime
 
     def executed(self) -> tuple[dict[int, list[str]], Counter, Counter]:
         """Per run the workers whose task computed it; ScopeBusy retries and no-op deliveries per worker."""
@@ -261,6 +271,7 @@ def night(
         )
     print(f"  wall time                  {wall:>9.2f} s (nightly task sent -> last run finished)")
     print(f"  computing time, summed     {sum(run.duration or 0 for run in runs):>9.2f} s")
+    print(f"  CPU time of the workers    {workers.cpu:>9.2f} s (the rest is PostgreSQL's and waiting)")
 
     if failed := [run.pk for run in runs if run.status != RecomputeRun.Status.DONE]:
         failures.append(f"night {number}: runs not done: {failed}")
