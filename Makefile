@@ -66,10 +66,17 @@ test: install-dev compilemessages
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The worker keeps its database connections between tasks: a new one costs an incremental
-# recompute ~25 ms (bench/run.py).
+# recompute ~25 ms (bench/run.py). It consumes the default queue and RECOMPUTE_QUEUE when set.
+# On more than one machine (docs/architecture.md): the beat on one host only, `WORKER_BEAT=`
+# on the others; `WORKER_QUEUES=recompute` makes a host compute recomputes and nothing else.
+comma := ,
+WORKER_QUEUES ?= celery$(if $(RECOMPUTE_QUEUE),$(comma)$(RECOMPUTE_QUEUE))
+WORKER_BEAT ?= --beat
+WORKER_CONCURRENCY ?= 2
 worker: install
 	@test -n "$$CELERY_BROKER_URL" || { echo "Set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0) for a worker" >&2; exit 1; }
-	DB_CONN_MAX_AGE=$${DB_CONN_MAX_AGE:-60} $(BIN)/celery -A benchlearning worker --beat --loglevel=INFO --concurrency=2
+	DB_CONN_MAX_AGE=$${DB_CONN_MAX_AGE:-60} $(BIN)/celery -A benchlearning worker $(WORKER_BEAT) --loglevel=INFO \
+	  --concurrency=$(WORKER_CONCURRENCY) -Q $(WORKER_QUEUES)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -254,6 +254,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_TIMEOUT = envint("CELERY_BROKER_CONNECTION_TIMEOUT", 3)
+# The queue the recompute runs go to, e.g. "recompute" for workers on hosts of their own
+# (docs/architecture.md, "Workers on more than one machine"); empty: Celery's default queue.
+# The sender chooses the queue: set it alike wherever the portal or a worker runs.
+RECOMPUTE_QUEUE = envstr("RECOMPUTE_QUEUE")
+CELERY_TASK_ROUTES = {"comparisons.tasks.recompute_run_task": {"queue": RECOMPUTE_QUEUE}} if RECOMPUTE_QUEUE else {}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
     # The nightly full recompute of every network/period (comparisons).

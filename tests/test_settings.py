@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -88,3 +89,33 @@ def test_the_map_uses_the_shipped_boundaries_unless_the_environment_says_otherwi
     assert shipped.is_file()
     empty = manage("shell", "--no-imports", "-c", code, env={"DEBUG": "1", "COMPARISON_BOUNDARIES_GEOJSON": ""})
     assert empty.stdout.split() == ["''", "atvk_code"]  # an empty value: the grid map
+
+
+def test_recompute_runs_go_to_their_own_queue_when_the_environment_names_one():
+    """Workers on other hosts consume that queue (docs/architecture.md, "Workers on more than one machine")."""
+    code = (
+        "from benchlearning.celery import app; print(*(app.amqp.router.route({}, name)['queue'].name for name in "
+        "('comparisons.tasks.recompute_run_task', 'comparisons.tasks.recompute_all_task', "
+        "'indicators.tasks.deadline_reminders_send')))"
+    )
+    env = {"DEBUG": "1", "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0"}
+    named = manage("shell", "--no-imports", "-c", code, env={**env, "RECOMPUTE_QUEUE": "recompute"})
+    # The runs go to `recompute`; the nightly request and the reminders stay on the default queue.
+    assert named.stdout.split() == ["recompute", "celery", "celery"], named.stderr
+    default = manage("shell", "--no-imports", "-c", code, env={**env, "RECOMPUTE_QUEUE": ""})
+    assert default.stdout.split() == ["celery", "celery", "celery"], default.stderr
+
+
+def test_make_worker_consumes_the_recompute_queue_and_a_second_host_runs_no_beat():
+    def worker(*variables: str) -> str:
+        env = {**os.environ, "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0", "RECOMPUTE_QUEUE": "recompute"}
+        make = shutil.which("make") or "/usr/bin/make"
+        result = subprocess.run(  # noqa: S603 - make -n only prints the commands
+            [make, "-n", "worker", *variables], capture_output=True, text=True, cwd=ROOT, env=env, check=True
+        )
+        return " ".join(result.stdout.replace("\\\n", " ").split())
+
+    first = worker()
+    assert "worker --beat" in first and "-Q celery,recompute" in first
+    second = worker("WORKER_BEAT=", "WORKER_QUEUES=recompute")
+    assert "--beat" not in second and "-Q recompute" in second
