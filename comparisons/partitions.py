@@ -112,8 +112,8 @@ class ScopeLeaf:
         """Index the new leaf, then put it in the old one's place (see the module's docstring)."""
         building = _quoted(self.building)
         with connection.cursor() as cursor:
-            # Built once over the sorted rows, not maintained row by row; named for the leaf
-            # once renamed (index names are unique in the schema; the old leaf's go with it).
+            # Built once over all the rows, not maintained row by row. Named for the new table
+            # and renamed with it in the swap (index names are unique in the schema).
             cursor.execute(
                 f"ALTER TABLE {building} ADD CONSTRAINT {_quoted(self.building + '_pkey')} PRIMARY KEY ({KEY})"
             )
@@ -130,8 +130,9 @@ class ScopeLeaf:
         if not _exists(cursor, network):
             network_partition_create(cursor, self.network_id)
         leaf, building = _quoted(self.leaf), _quoted(self.building)
-        # First the strongest lock this transaction takes on the network's partition: held by
-        # nothing of ours before, it is queued for like any other run's (no lock upgrade).
+        # First a lock on the network's partition that the network's other swaps also take
+        # (DETACH: ACCESS EXCLUSIVE; a first leaf: SHARE ROW EXCLUSIVE, which readers pass): this
+        # transaction held none on it before, so two swaps of a network queue, never deadlock.
         if _exists(cursor, self.leaf):
             cursor.execute(f"ALTER TABLE {_quoted(network)} DETACH PARTITION {leaf}")
             cursor.execute(f"DROP TABLE {leaf}")

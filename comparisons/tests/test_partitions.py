@@ -9,7 +9,7 @@ from unittest import mock
 
 import psycopg
 import pytest
-from django.db import connection, connections
+from django.db import OperationalError, connection, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
@@ -265,3 +265,27 @@ def test_the_migration_keeps_the_stored_results(scope):
     assert _rows_in(partitions.leaf_table(network.pk, period.pk)) == len(figures)
     results_recompute(network=network, period=period)  # the migrated leaf is swapped as any other
     assert _figures(network, period) == figures
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_swap_that_cannot_get_its_lock_gives_up_and_leaves_the_old_results(scope, monkeypatch):
+    network, period, submissions = scope
+    results_recompute(network=network, period=period)
+    before = _figures(network, period)
+    monkeypatch.setattr(partitions, "LOCK_TIMEOUT", "100ms")
+    for submission in submissions.values():
+        submission.values.filter(item__code="A").update(number=3)
+    with _reader_connection() as reader:
+        # A long read of the network (an export) holds its partition until it ends.
+        with reader.transaction():
+            reader.execute(
+                "SELECT count(*) FROM comparisons_result WHERE network_id = %s AND period_id = %s",
+                [network.pk, period.pk],
+            )
+            started = time.monotonic()
+            with pytest.raises(OperationalError, match="lock timeout"):
+                results_recompute(network=network, period=period)
+            assert time.monotonic() - started < 5  # three tries of 100 ms, not the export's length
+            assert _figures(network, period) == before
+        results_recompute(network=network, period=period)  # the export is done: the retry swaps
+    assert _figures(network, period) != before
