@@ -8,8 +8,9 @@ filled scope by scope from a staged copy as a first write, then replaced twice (
 then without); the same rows in a table partitioned by scope, where a replace builds the scope's
 partition aside (no index maintained row by row, no dead rows) and swaps it in with DETACH and
 ATTACH in one short transaction. Prints the times and the sizes. It creates and drops its own
-database, `benchlearning_swap`, on the server of DATABASE_URL. The proposal it measures is in
-docs/architecture.md ("Proposal (not built): replacing a scope without dead rows").
+database, `benchlearning_swap`, on the server of DATABASE_URL. The design it measured, now
+built (`comparisons/partitions.py`), is in docs/architecture.md ("Replacing a scope without dead
+rows").
 """
 
 from __future__ import annotations

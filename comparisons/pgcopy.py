@@ -138,8 +138,13 @@ def _copy_types(model, names: Sequence[str]) -> tuple[list, list[str]]:
     return model_fields, types
 
 
-def copy_frames(model, frames: Iterable[pd.DataFrame], columns: Sequence[str], *, queued: bool = True) -> int:
+def copy_frames(
+    model, frames: Iterable[pd.DataFrame], columns: Sequence[str], *, queued: bool = True, table: str | None = None
+) -> int:
     """The frames in one binary COPY into ``model``'s table, inside the current transaction.
+
+    ``table``: another table with the model's columns to COPY into (a scope's partition built
+    aside, `partitions`); the model's own table when None.
 
     ``columns``: the frames' columns, named by the model's field attnames. The stream is built with numpy
     (`copy_data`) and sent by psycopg's writer thread, so the server stores one batch while
@@ -151,7 +156,7 @@ def copy_frames(model, frames: Iterable[pd.DataFrame], columns: Sequence[str], *
     computes whatever follows (the generator's tail), delaying the server by milliseconds.
     """
     model_fields, types = _copy_types(model, list(columns))
-    table = connection.ops.quote_name(model._meta.db_table)
+    table = connection.ops.quote_name(table or model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(model_field.column) for model_field in model_fields)
     statement = f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)"  # identifiers: model metadata
     written = 0

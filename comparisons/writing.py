@@ -1,10 +1,11 @@
 """Writing a scope's stored results: its rows replaced in one transaction, composite and neighbours with them.
 
-What it is: `results_write` deletes the scope's old rows (those indicators, or all) and stores
-the new ones while `evaluation.Scope` computes them batch by batch, then replaces the composite
-index rows (only the changed ones after an incremental run) and the nearest neighbours. Readers
-see either the old or the new results. `_insert` picks the bulk path: PostgreSQL's binary COPY
-(`pgcopy`), bulk_create elsewhere.
+What it is: `results_write` stores the scope's new rows while `evaluation.Scope` computes them
+batch by batch — a full run on PostgreSQL into the scope's new partition, swapped in for the old
+one (`partitions`: no dead rows), otherwise after deleting the old rows (those indicators, or
+all) — then replaces the composite index rows (only the changed ones after an incremental run)
+and the nearest neighbours. Readers see either the old or the new results. `_insert` picks the
+bulk path: PostgreSQL's binary COPY (`pgcopy`), bulk_create elsewhere.
 
 What it is not: no reads of values and no computing of figures (`services.scope_read` and
 `evaluation` did those before; the one read here is the stored composite it compares with),
@@ -25,10 +26,11 @@ from django.utils import timezone
 from indicators.models import Period
 from networks.models import Network
 
-from . import pgcopy
+from . import partitions, pgcopy
 from .engine import FIGURE_COLUMNS
 from .evaluation import CHANGE_COLUMNS, Scope
 from .models import CompositeResult, Neighbour, Result
+from .partitions import ScopeLeaf
 from .selectors import stored_composites, stored_peer_groups
 
 # The engine's figures are the stored columns of the same names.
@@ -78,17 +80,25 @@ def results_write(
     """Replace the scope's stored results (only ``indicator_ids`` and ``peer_group_names`` when
     given) with what ``scope`` computes; returns the number of rows written.
 
-    In one transaction the old rows are deleted and the figures are computed batch by batch of
+    In one transaction the old rows are replaced and the figures are computed batch by batch of
     indicators while COPY stores the previous batch (the database works while Python computes).
+    A full run (``indicator_ids`` None) on PostgreSQL writes a new partition of the scope and
+    swaps it in (`partitions.ScopeLeaf`); otherwise the old rows are deleted first.
     """
     network, period = scope.network, scope.period
     indicator_batches = scope.batches()
     scores: list[pd.DataFrame] = []
     composite: pd.DataFrame | None = None
+    # A full run on PostgreSQL builds the scope's partition aside and swaps it in: no row is
+    # deleted, so the nightly run leaves no dead rows (`partitions`, docs/architecture.md).
+    leaf = ScopeLeaf(network.pk, period.pk) if indicator_ids is None and partitions.partitioned() else None
     with transaction.atomic():
         now = timezone.now()
         _asynchronous_commit()
-        _delete_old_results(network, period, indicator_ids, peer_group_names)
+        if leaf is None:
+            _delete_old_results(network, period, indicator_ids, peer_group_names)
+        else:
+            leaf.create()
 
         def batches() -> Iterable[pd.DataFrame]:
             nonlocal composite
@@ -102,7 +112,17 @@ def results_write(
             # None when the scope has no index to compute (`Scope.weights`).
             composite = scope.composite(scores)
 
-        written = _insert(Result, batches(), columns=RESULT_FIELDS, queued=len(indicator_batches) > 1)
+        written = _insert(
+            Result,
+            batches(),
+            columns=RESULT_FIELDS,
+            queued=len(indicator_batches) > 1,
+            table=leaf.building if leaf else None,
+        )
+        if leaf is not None:
+            if peer_group_names is not None:
+                leaf.keep(peer_group_names)
+            leaf.swap(peer_group_names)
         written += _replace_composite_and_neighbours(
             scope=scope, composite=composite, indicator_ids=indicator_ids, now=now
         )
@@ -110,17 +130,22 @@ def results_write(
 
 
 def _insert(
-    model, frames: pd.DataFrame | Iterable[pd.DataFrame], columns: Sequence[str] | None = None, queued: bool = True
+    model,
+    frames: pd.DataFrame | Iterable[pd.DataFrame],
+    columns: Sequence[str] | None = None,
+    queued: bool = True,
+    table: str | None = None,
 ) -> int:
     """Bulk-write a frame, or frames with ``columns`` (columns = field attnames): COPY on
     PostgreSQL, bulk_create elsewhere. Returns the number of rows written. ``queued``: see
-    `pgcopy.copy_frames` (a single frame given as a DataFrame is never queued)."""
+    `pgcopy.copy_frames` (a single frame given as a DataFrame is never queued); ``table``: a
+    table with the model's columns to COPY into instead of the model's (PostgreSQL only)."""
     if isinstance(frames, pd.DataFrame):
         if frames.empty:
             return 0
         columns, frames, queued = list(frames.columns), [frames], False
     if connection.vendor == "postgresql":
-        return pgcopy.copy_frames(model, frames, list(columns), queued=queued)
+        return pgcopy.copy_frames(model, frames, list(columns), queued=queued, table=table)
     written = 0
     for frame in frames:
         plain = frame.astype(object).where(frame.notna(), None)
