@@ -119,13 +119,15 @@ def results_write(
             queued=len(indicator_batches) > 1,
             table=leaf.building if leaf else None,
         )
-        if leaf is not None:
-            if peer_group_names is not None:
-                leaf.keep(peer_group_names)
-            leaf.swap(peer_group_names)
         written += _replace_composite_and_neighbours(
             scope=scope, composite=composite, indicator_ids=indicator_ids, now=now
         )
+        if leaf is not None:
+            if peer_group_names is not None:
+                leaf.keep(peer_group_names)
+            # Last before the commit: the swap's lock on the network's partition, which its
+            # readers wait for, is held for as short a time as possible.
+            leaf.swap(peer_group_names)
     return written
 
 
