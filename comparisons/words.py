@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from .dashboard_views.tables import number
 
@@ -74,23 +74,27 @@ def distance_band(distance: float) -> str:
     return "unusual"
 
 
+# The comparison phrase of each band and direction. Lazy: a page of a thousand cells translates
+# the one phrase each cell says, not all twelve.
+PHRASES = {
+    ("slightly", "better"): gettext_lazy("slightly better than the peer median (%(median)s)"),
+    ("clearly", "better"): gettext_lazy("better than the peer median (%(median)s)"),
+    ("much", "better"): gettext_lazy("much better than the peer median (%(median)s)"),
+    ("slightly", "worse"): gettext_lazy("slightly worse than the peer median (%(median)s)"),
+    ("clearly", "worse"): gettext_lazy("worse than the peer median (%(median)s)"),
+    ("much", "worse"): gettext_lazy("much worse than the peer median (%(median)s)"),
+    ("slightly", "higher"): gettext_lazy("slightly higher than the peer median (%(median)s)"),
+    ("clearly", "higher"): gettext_lazy("higher than the peer median (%(median)s)"),
+    ("much", "higher"): gettext_lazy("much higher than the peer median (%(median)s)"),
+    ("slightly", "lower"): gettext_lazy("slightly lower than the peer median (%(median)s)"),
+    ("clearly", "lower"): gettext_lazy("lower than the peer median (%(median)s)"),
+    ("much", "lower"): gettext_lazy("much lower than the peer median (%(median)s)"),
+}
+
+
 def _comparison(band: str, direction: str, median: str) -> str:
     """The comparison phrase for a band and a direction (better/worse/higher/lower)."""
-    phrases = {
-        ("slightly", "better"): _("slightly better than the peer median (%(median)s)"),
-        ("clearly", "better"): _("better than the peer median (%(median)s)"),
-        ("much", "better"): _("much better than the peer median (%(median)s)"),
-        ("slightly", "worse"): _("slightly worse than the peer median (%(median)s)"),
-        ("clearly", "worse"): _("worse than the peer median (%(median)s)"),
-        ("much", "worse"): _("much worse than the peer median (%(median)s)"),
-        ("slightly", "higher"): _("slightly higher than the peer median (%(median)s)"),
-        ("clearly", "higher"): _("higher than the peer median (%(median)s)"),
-        ("much", "higher"): _("much higher than the peer median (%(median)s)"),
-        ("slightly", "lower"): _("slightly lower than the peer median (%(median)s)"),
-        ("clearly", "lower"): _("lower than the peer median (%(median)s)"),
-        ("much", "lower"): _("much lower than the peer median (%(median)s)"),
-    }
-    return phrases[(band, direction)] % {"median": median}
+    return str(PHRASES[(band, direction)]) % {"median": median}
 
 
 def comparison_words(

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from ... import charts
 from ...dashboard_data import OverviewData, page_bounds
 from ...dashboard_selectors import DashboardScope
-from ...words import indicator_words
+from ...words import comparison_words
 from ..tables import BandChip, BandListEntry, Cell, Table, number, number_style, url_maker
 from .shared import chart_entry, indicator_labels, page_state, peer_group_label, period_label, separators
 
@@ -55,9 +55,18 @@ def _rows_state(query: Mapping[str, str]) -> dict[str, str]:
     return {"page": page} if page.isdigit() and page != "1" else {}
 
 
-def _cell_words(indicator, value, median, mad, n) -> str:
-    """A heatmap cell's sentence for its tooltip ("" where the figures must stand alone)."""
-    said = indicator_words(indicator, value=value, median=median, mad=mad, n=n)
+def _cell_words(indicator, unit: str, value, median, mad, n) -> str:
+    """A heatmap cell's sentence for its tooltip ("" where the figures must stand alone);
+    ``unit``: the indicator's unit in the UI's language, looked up once per column."""
+    said = comparison_words(
+        value=value,
+        median=median,
+        mad=mad,
+        n=n,
+        polarity=indicator.polarity,
+        decimals=indicator.decimals,
+        unit=unit,
+    )
     return said.text if said else ""
 
 
@@ -81,10 +90,14 @@ def _heat(
     frame, entries = [], []
     profile_link = url_maker("comparisons:profile", "code", network=scope.network.code)
     style = number_style()
+    # The columns' names and units in the UI's language, once per column, not once per cell.
+    names = {indicator.pk: indicator.display_name for indicator in data.columns}
+    units = {indicator.pk: indicator.display_unit for indicator in data.columns}
     for municipality in data.rows:
         composite = composite_value.get(municipality.pk)
+        municipality_name = municipality.display_name
         row_cells = [
-            Cell(raw=municipality.display_name, link=profile_link(municipality.code)),
+            Cell(raw=municipality_name, link=profile_link(municipality.code)),
             Cell(raw=composite, decimals=1),
         ]
         chips = []
@@ -92,7 +105,7 @@ def _heat(
             found = data.cells.get((municipality.pk, indicator.pk))
             if found is None:
                 row_cells.append(Cell())
-                chips.append(BandChip(label=labels[indicator.pk], title=indicator.display_name, band="grey", shown="—"))
+                chips.append(BandChip(label=labels[indicator.pk], title=names[indicator.pk], band="grey", shown="—"))
                 continue
             value, band, _rank, median, mad, n = found
             shown = number(value, indicator.decimals, style)
@@ -101,16 +114,16 @@ def _heat(
             )
             if not exporting:
                 chips.append(
-                    BandChip(label=labels[indicator.pk], title=indicator.display_name, band=band or "", shown=shown)
+                    BandChip(label=labels[indicator.pk], title=names[indicator.pk], band=band or "", shown=shown)
                 )
                 frame.append(
                     {
-                        "municipality": municipality.display_name,
+                        "municipality": municipality_name,
                         "indicator": labels[indicator.pk],
                         "code": indicator.code,
                         "band": band,
                         "text": shown,
-                        "words": _cell_words(indicator, value, median, mad, n),
+                        "words": _cell_words(indicator, units[indicator.pk], value, median, mad, n),
                     }
                 )
         own = municipality.pk in scope.own_ids
@@ -118,7 +131,7 @@ def _heat(
         if not exporting:
             entries.append(
                 BandListEntry(
-                    name=municipality.display_name,
+                    name=municipality_name,
                     link=profile_link(municipality.code),
                     own=own,
                     composite=number(composite, 1, style) if composite is not None else "",
