@@ -10,11 +10,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from networks.models import Municipality, Network, localized
+from networks.models import Municipality, Network, english_ui, localized
 
 from .formula import FormulaError, validate_formula
 
@@ -107,7 +106,7 @@ class DataItem(models.Model):
     @property
     def display_short_name(self) -> str:
         """The short name in the UI's language, else the name: what crowded pages show."""
-        if (get_language() or "").startswith("en"):
+        if english_ui():
             return self.short_name_en or self.name_en or self.short_name or self.name
         return self.short_name or self.name
 
@@ -176,7 +175,7 @@ class Indicator(models.Model):
     @property
     def display_short_name(self) -> str:
         """The short name in the UI's language, else the name: what crowded pages show."""
-        if (get_language() or "").startswith("en"):
+        if english_ui():
             return self.short_name_en or self.name_en or self.short_name or self.name
         return self.short_name or self.name
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from networks.models import language_pinned
 from networks.selectors import network_list
 
 from .. import dashboard_data
@@ -32,6 +33,7 @@ def dashboard_index(request: HttpRequest) -> HttpResponse:
     return render(request, "comparisons/index.html", {"networks": network_list()})
 
 
+@language_pinned()
 def municipality_profile(request: HttpRequest, network: str, code: str) -> HttpResponse:
     """Every indicator of one member, its trend, scores, composite position and neighbours."""
     scope = scope_for(request, network, municipality_code=code)
@@ -43,6 +45,7 @@ def municipality_profile(request: HttpRequest, network: str, code: str) -> HttpR
     return render_page(request, "profile", page_context(request, scope, "profile", built, sort=sort))
 
 
+@language_pinned()
 def municipality_report(request: HttpRequest, network: str, code: str) -> HttpResponse:
     """The printable report for a council meeting: the profile without controls, print-styled."""
     scope = scope_for(request, network, municipality_code=code)
@@ -52,6 +55,7 @@ def municipality_report(request: HttpRequest, network: str, code: str) -> HttpRe
     return render_page(request, "report", page_context(request, scope, "report", built))
 
 
+@language_pinned()
 def indicator_comparison(request: HttpRequest, network: str, indicator: str) -> HttpResponse:
     """One indicator across the peer group (`?m=` highlights a member) and over time."""
     scope = scope_for(request, network)
@@ -61,6 +65,7 @@ def indicator_comparison(request: HttpRequest, network: str, indicator: str) -> 
     return render_page(request, "indicator", page_context(request, scope, "indicator", indicator_page(scope, data)))
 
 
+@language_pinned()
 def network_overview(request: HttpRequest, network: str) -> HttpResponse:
     """Every member x indicator of a period, coloured by band, and the composite ranking.
 
@@ -91,6 +96,7 @@ def network_overview(request: HttpRequest, network: str) -> HttpResponse:
     return render_page(request, "overview", page_context(request, scope, "overview", built, sort=data.sort))
 
 
+@language_pinned()
 def network_map(request: HttpRequest, network: str) -> HttpResponse:
     """One indicator (`?indicator=`, else the network's first) for every member, by band."""
     scope = scope_for(request, network)
