@@ -24,28 +24,34 @@ KIND_LABELS = {
 }
 
 
-# Set while a page that names thousands of things is built (`language_pinned`): whether the UI is
-# English, resolved once; `get_language()` costs ~2 µs a call.
-_pinned_english: ContextVar[bool | None] = ContextVar("pinned_english", default=None)
+# Set while a page that names thousands of things is built (`language_pinned`): the UI language,
+# resolved once; `get_language()` costs ~2 µs a call.
+_pinned_language: ContextVar[str | None] = ContextVar("pinned_language", default=None)
 
 
 @contextlib.contextmanager
 def language_pinned() -> Iterator[None]:
-    """Inside it, `localized` uses the UI language active at entry instead of looking it up per call.
+    """Inside it, `localized` and the dashboards' numbers use the UI language active at entry
+    instead of looking it up per call.
 
     Only for building a page: nothing inside may switch the language (`translation.override`).
     """
-    token = _pinned_english.set((get_language() or "").startswith("en"))
+    token = _pinned_language.set(get_language())
     try:
         yield
     finally:
-        _pinned_english.reset(token)
+        _pinned_language.reset(token)
+
+
+def ui_language() -> str | None:
+    """`get_language()`, or the language pinned by `language_pinned`."""
+    pinned = _pinned_language.get()
+    return pinned if pinned is not None else get_language()
 
 
 def english_ui() -> bool:
-    """Whether the UI speaks English (the pinned answer inside `language_pinned`)."""
-    pinned = _pinned_english.get()
-    return pinned if pinned is not None else (get_language() or "").startswith("en")
+    """Whether the UI speaks English."""
+    return (ui_language() or "").startswith("en")
 
 
 def localized(obj: models.Model, field: str) -> str:

@@ -18,8 +18,9 @@ from django.utils import formats
 from django.utils.html import escape
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+
+from networks.models import ui_language
 
 from ..charts import band_icon
 
@@ -28,7 +29,7 @@ NumberStyle = tuple[str, str, int]  # decimal separator, thousand separator, gro
 
 def number_style() -> NumberStyle:
     """The current language's separators: read once for a table of thousands of numbers."""
-    return _separators(get_language())
+    return _separators(ui_language())
 
 
 def number(value: float | None, decimals: int | None, style: NumberStyle | None = None) -> str:
@@ -44,7 +45,7 @@ def number(value: float | None, decimals: int | None, style: NumberStyle | None 
         if decimals is None:
             return formats.number_format(value, use_l10n=True, force_grouping=True)
         return formats.number_format(round(value, decimals), decimal_pos=decimals, use_l10n=True, force_grouping=True)
-    decimal_separator, thousand_separator, grouping = style or _separators(get_language())
+    decimal_separator, thousand_separator, grouping = style or _separators(ui_language())
     if grouping != 3:
         return formats.number_format(round(value, decimals), decimal_pos=decimals, use_l10n=True, force_grouping=True)
     # Through the shortest repr, as `number_format` does (70368744177664.62 is 664,620, not the

@@ -124,13 +124,17 @@ class _Row:
         return self.period.pk
 
 
-def targets_progress(*, network, targets: QuerySet[PlanTarget], seen: dict[int, str]) -> list[PlanTarget]:
+def targets_progress(
+    *, network, targets: QuerySet[PlanTarget], seen: dict[int, str], periods: dict[int, Period] | None = None
+) -> list[PlanTarget]:
     """The targets of plans in `network`, each with `.progress` (a `TargetProgress`), in one query.
 
     The municipality's stored values of the target's indicator (`network` peer group) are read
     only from the periods in `seen` (period id -> visibility, from `visible_periods` or the
     dashboard scope): the newest value, the newest up to the target period (met or not) and the
-    baseline period's value, as subqueries of the targets' query.
+    baseline period's value, as subqueries of the targets' query. `periods` (id -> period, those
+    of `seen`) spares the subqueries for the periods' labels and starts: each subquery is planned
+    over every period's partition of the results (~4 ms each at 500 indicators x 20 periods).
     """
     values = Result.objects.filter(
         network=network,
@@ -148,7 +152,12 @@ def targets_progress(*, network, targets: QuerySet[PlanTarget], seen: dict[int, 
     }
     annotations = {}
     for kind, rows in kinds.items():
-        for name in ("value", "period_id", "period__label", "period__start"):
+        # The baseline's period is the target's own (read with it); the others' are looked up
+        # in `periods` when given.
+        names = ("value",) if kind == "base" else ("value", "period_id")
+        if kind != "base" and periods is None:
+            names += ("period__label", "period__start")
+        for name in names:
             annotations[f"{kind}_{name.replace('__', '_')}"] = Subquery(rows.values(name)[:1])
     found = list(
         targets.filter(plan__network=network)
@@ -159,12 +168,21 @@ def targets_progress(*, network, targets: QuerySet[PlanTarget], seen: dict[int, 
     for target in found:
         rows = []
         for kind in kinds:
-            period_id = getattr(target, f"{kind}_period_id")
-            if period_id is None:
-                continue
-            period = Period(pk=period_id, label=getattr(target, f"{kind}_period_label"))
-            period.start = getattr(target, f"{kind}_period_start")
             value = getattr(target, f"{kind}_value")
+            if kind == "base":
+                if value is None:
+                    continue
+                period = target.baseline_period
+            else:
+                period_id = getattr(target, f"{kind}_period_id")
+                if period_id is None:
+                    continue
+                if periods is not None:
+                    period = periods[period_id]
+                else:
+                    period = Period(pk=period_id, label=getattr(target, f"{kind}_period_label"))
+                    period.start = getattr(target, f"{kind}_period_start")
+            period_id = period.pk
             rows.append(
                 _Row(value=value, period=period, provisional=seen.get(period_id) == permissions.RESULTS_PROVISIONAL)
             )
@@ -198,4 +216,5 @@ def profile_plan_targets(*, user, scope, municipality) -> list[PlanTarget]:
     targets = PlanTarget.objects.filter(plan__municipality=municipality).exclude(
         plan__status=ImprovementPlan.Status.ABANDONED
     )
-    return targets_progress(network=scope.network, targets=targets, seen=seen)
+    periods = {r.period_id: r.period for r, _ in scope.rounds}
+    return targets_progress(network=scope.network, targets=targets, seen=seen, periods=periods)
