@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from html import escape as html_escape
+
 from django import template
-from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from ..dashboard_views.tables import Table, band_list_html, table_html
 
@@ -21,13 +23,20 @@ def dashboard_table(context, table: Table, sortable: bool = False):
     )
 
 
+def _escaped(text) -> str:
+    """`conditional_escape` without its lazy-text wrapper: safe text as it is, the rest escaped."""
+    return text.__html__() if hasattr(text, "__html__") else html_escape(str(text))
+
+
 def _options(choices):
-    # format_html_join escapes every value and label; a select of 500 municipalities costs
-    # ~15 ms as a template loop, a fraction of it this way.
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        ((value, " selected" if selected else "", label) for value, label, selected in choices),
+    # Every value and label escaped as `format_html_join` would; a select of 1000 municipalities
+    # costs ~15 ms that way (three escapes and a SafeString per option), a fraction of it this way.
+    # Safe: every value and label goes through `_escaped`; the rest is fixed markup.
+    return mark_safe(  # noqa: S308  # nosec B308 B703
+        "".join(
+            f'<option value="{_escaped(value)}"{" selected" if selected else ""}>{_escaped(label)}</option>'
+            for value, label, selected in choices
+        )
     )
 
 
