@@ -230,3 +230,28 @@ def test_control_options_are_escaped_and_the_current_one_selected():
     with translation.override("lv"):
         html = indicator_options(items, items[0])
     assert html.startswith('<option value="SOC" selected>Soc&lt;ial&gt;</option>')
+
+
+def test_a_pinned_language_names_things_in_the_language_of_the_page_being_built():
+    from indicators.models import Indicator
+    from networks.models import Municipality, language_pinned
+
+    town = Municipality(code="LV1", name="Ādažu novads", name_en="Adazi municipality")
+    item = Indicator(code="SOC", name="Sociālā palīdzība", name_en="Social assistance", short_name_en="Social")
+    with translation.override("en"), language_pinned():
+        assert (town.display_name, item.display_short_name, number(1234.5, 1)) == (
+            "Adazi municipality",
+            "Social",
+            "1,234.5",
+        )
+    with translation.override("lv"), language_pinned():
+        assert (town.display_name, item.display_short_name, number(1234.5, 1)) == (
+            "Ādažu novads",
+            "Sociālā palīdzība",
+            "1\u00a0234,5",
+        )
+    # Outside a pinned page the language is looked up on each call, as before.
+    with translation.override("en"):
+        assert town.display_name == "Adazi municipality"
+    with translation.override("lv"):
+        assert town.display_name == "Ādažu novads"
