@@ -369,27 +369,60 @@ def compute_composite(
     if total_weight <= 0:
         raise ValueError("compute_composite: the weights sum to zero")
 
-    frame = scores[[*keys, "indicator"]].copy()
-    frame["_score"] = _values_as_float(scores["score"])
-    frame["_weight"] = scores["indicator"].map(weight_of).to_numpy(dtype=np.float64, na_value=0)
-    in_index = scores["indicator"].isin(list(weight_of)).to_numpy()
-    if frame.loc[in_index, [*keys, "indicator"]].duplicated().any():
+    score = _values_as_float(scores["score"])
+    indicator_codes, indicators = _sorted_codes(scores["indicator"])
+    weight_by_code = np.array([weight_of.get(str(code), np.nan) for code in indicators], dtype=np.float64)
+    in_index = ~np.isnan(weight_by_code[indicator_codes]) if len(indicators) else np.zeros(len(scores), dtype=bool)
+    # One int64 code per group, in the keys' sort order: grouping and the duplicate check work on
+    # integers, not on the text columns (docs/architecture.md, "Recompute").
+    group_codes, columns = _combined_codes(scores, keys)
+    with_indicator = group_codes * max(1, len(indicators)) + indicator_codes
+    if pd.Series(with_indicator[in_index]).duplicated().any():
         raise ValueError("compute_composite: more than one score per group and indicator")
 
-    available = in_index & ~np.isnan(frame["_score"].to_numpy())
-    frame["_weight"] = np.where(available, frame["_weight"], 0.0)
-    frame["_weighted"] = np.where(available, frame["_weight"] * frame["_score"], 0.0)
-    sums = frame.groupby(keys, sort=True, dropna=False)[["_weight", "_weighted"]].sum()
+    available = in_index & ~np.isnan(score)
+    weight = np.where(available, np.nan_to_num(weight_by_code[indicator_codes]) if len(indicators) else 0.0, 0.0)
+    weighted = np.where(available, weight * score, 0.0)
+    # pandas' grouped sum (compensated, in row order within a group): the same figures as
+    # grouping by the key columns themselves.
+    sums = pd.DataFrame({"_weight": weight, "_weighted": weighted}).groupby(group_codes, sort=True).sum()
 
     available_weight = sums["_weight"].to_numpy()
     share = available_weight / total_weight
     with np.errstate(divide="ignore", invalid="ignore"):
         index_value = sums["_weighted"].to_numpy() / available_weight
     enough = (share >= coverage - _COVERAGE_TOLERANCE) & (available_weight > 0)
-    result = sums.index.to_frame(index=False)
+    result = _decode_codes(sums.index.to_numpy(dtype=np.int64), columns)
     result["index_value"] = np.where(enough, index_value, np.nan)
     result["coverage"] = share
     return result
+
+
+def _sorted_codes(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Codes of a column's values in their sort order (missing values last, a code of their own)."""
+    codes, uniques = pd.factorize(series, sort=True, use_na_sentinel=False)
+    return codes.astype(np.int64), pd.Index(uniques)
+
+
+def _combined_codes(df: pd.DataFrame, keys: Sequence[str]) -> tuple[np.ndarray, list]:
+    """One int64 per row ordering the rows as the ``keys`` columns sort (as `groupby(sort=True,
+    dropna=False)` orders its groups), and what `_decode_codes` needs to turn codes back into columns."""
+    combined = np.zeros(len(df), dtype=np.int64)
+    columns = []
+    for key in keys:
+        codes, uniques = _sorted_codes(df[key])
+        combined = combined * max(1, len(uniques)) + codes
+        columns.append((key, uniques, max(1, len(uniques)), df[key].dtype))
+    return combined, columns
+
+
+def _decode_codes(codes: np.ndarray, columns: list) -> pd.DataFrame:
+    """The key columns of combined codes (`_combined_codes`), with the input's dtypes."""
+    out = {}
+    for key, uniques, size, dtype in reversed(columns):
+        out[key] = pd.Series(uniques.take(codes % size), dtype=dtype) if len(uniques) else pd.Series([], dtype=dtype)
+        codes = codes // size
+    return pd.DataFrame({key: out[key] for key, *_rest in columns})
 
 
 def standardise_context(context: pd.DataFrame) -> pd.DataFrame:

@@ -373,15 +373,16 @@ def stored_neighbours(*, network: Network, period: Period, peer_group: str) -> d
     return found
 
 
-def stored_composites(*, network: Network, period: Period) -> dict[tuple[str, int], tuple[str, float, float]]:
-    """The stored composite rows of a scope: (peer group, municipality id) -> (group key,
-    index value, coverage)."""
-    return {
-        (peer_group, municipality_id): (group_key, index_value, coverage)
-        for peer_group, municipality_id, group_key, index_value, coverage in CompositeResult.objects.filter(
-            network=network, period=period
-        ).values_list("peer_group", "municipality_id", "group_key", "index_value", "coverage")
-    }
+def stored_composites(*, network: Network, period: Period) -> pd.DataFrame:
+    """The stored composite rows of a scope: columns ``peer_group``, ``municipality_id``,
+    ``group_key``, ``index_value`` (float64, NaN when NULL) and ``coverage``."""
+    columns = ["peer_group", "municipality_id", "group_key", "index_value", "coverage"]
+    rows = list(CompositeResult.objects.filter(network=network, period=period).values_list(*columns))
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    frame["municipality_id"] = frame["municipality_id"].astype(np.int64)
+    for column in ("index_value", "coverage"):
+        frame[column] = pd.to_numeric(frame[column]).astype(np.float64)
+    return frame
 
 
 def network_indicators(*, network: Network, period: Period, indicator_ids: Iterable[int] | None = None) -> list:
