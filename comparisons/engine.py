@@ -371,7 +371,7 @@ def compute_composite(
 
     score = _values_as_float(scores["score"])
     indicator_codes, indicators = _sorted_codes(scores["indicator"])
-    weight_by_code = np.array([weight_of.get(str(code), np.nan) for code in indicators], dtype=np.float64)
+    weight_by_code = np.array([weight_of.get(code, np.nan) for code in indicators], dtype=np.float64)
     in_index = ~np.isnan(weight_by_code[indicator_codes]) if len(indicators) else np.zeros(len(scores), dtype=bool)
     # One integer per group, in the keys' sort order: grouping and the duplicate check work on
     # integers, not on the text columns (docs/architecture.md, "Recompute").
