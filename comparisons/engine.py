@@ -369,27 +369,68 @@ def compute_composite(
     if total_weight <= 0:
         raise ValueError("compute_composite: the weights sum to zero")
 
-    frame = scores[[*keys, "indicator"]].copy()
-    frame["_score"] = _values_as_float(scores["score"])
-    frame["_weight"] = scores["indicator"].map(weight_of).to_numpy(dtype=np.float64, na_value=0)
-    in_index = scores["indicator"].isin(list(weight_of)).to_numpy()
-    if frame.loc[in_index, [*keys, "indicator"]].duplicated().any():
+    score = _values_as_float(scores["score"])
+    indicator_codes, indicators = _sorted_codes(scores["indicator"])
+    weight_by_code = np.array([weight_of.get(code, np.nan) for code in indicators], dtype=np.float64)
+    in_index = ~np.isnan(weight_by_code[indicator_codes]) if len(indicators) else np.zeros(len(scores), dtype=bool)
+    # One integer per group, in the keys' sort order: grouping and the duplicate check work on
+    # integers, not on the text columns (docs/architecture.md, "Recompute").
+    _codes, first, group_ids = np.unique(_combined_codes(scores, keys), return_index=True, return_inverse=True)
+    group_ids = group_ids.reshape(-1)
+    with_indicator = group_ids * max(1, len(indicators)) + indicator_codes
+    if pd.Series(with_indicator[in_index]).duplicated().any():
         raise ValueError("compute_composite: more than one score per group and indicator")
 
-    available = in_index & ~np.isnan(frame["_score"].to_numpy())
-    frame["_weight"] = np.where(available, frame["_weight"], 0.0)
-    frame["_weighted"] = np.where(available, frame["_weight"] * frame["_score"], 0.0)
-    sums = frame.groupby(keys, sort=True, dropna=False)[["_weight", "_weighted"]].sum()
+    available = in_index & ~np.isnan(score)
+    weight = np.where(available, np.nan_to_num(weight_by_code[indicator_codes]) if len(indicators) else 0.0, 0.0)
+    weighted = np.where(available, weight * score, 0.0)
+    # pandas' grouped sum (compensated, in row order within a group): the same figures as
+    # grouping by the key columns themselves.
+    sums = pd.DataFrame({"_weight": weight, "_weighted": weighted}).groupby(group_ids, sort=True).sum()
 
     available_weight = sums["_weight"].to_numpy()
     share = available_weight / total_weight
     with np.errstate(divide="ignore", invalid="ignore"):
         index_value = sums["_weighted"].to_numpy() / available_weight
     enough = (share >= coverage - _COVERAGE_TOLERANCE) & (available_weight > 0)
-    result = sums.index.to_frame(index=False)
+    result = scores[keys].iloc[first].reset_index(drop=True)
     result["index_value"] = np.where(enough, index_value, np.nan)
     result["coverage"] = share
     return result
+
+
+def _sorted_codes(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Codes of a column's values in their sort order (missing values last, a code of their own),
+    and the values of the codes. A categorical with sorted categories gives its own codes, and
+    integers in a narrow range their offsets: neither is hashed (a code may then have no row)."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype) and dtype.categories.is_monotonic_increasing:
+        codes = np.asarray(series.array.codes, dtype=np.int64)
+        categories = pd.Index(dtype.categories)
+        if (codes < 0).any():
+            codes = np.where(codes < 0, len(categories), codes)
+            categories = categories.append(pd.Index([np.nan], dtype=categories.dtype))
+        return codes, categories
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu" and len(series):
+        values = series.to_numpy(dtype=np.int64)
+        low, high = int(values.min()), int(values.max())
+        if high - low < 4 * len(values) + 1024:
+            return values - low, pd.Index(np.arange(low, high + 1, dtype=np.int64))
+    codes, uniques = pd.factorize(series, sort=True, use_na_sentinel=False)
+    return codes.astype(np.int64), pd.Index(uniques)
+
+
+def _combined_codes(df: pd.DataFrame, keys: Sequence[str]) -> np.ndarray:
+    """One int64 per row ordering the rows as the ``keys`` columns sort (as `groupby(sort=True,
+    dropna=False)` orders its groups): equal for equal keys, smaller for keys sorting first."""
+    combined = np.zeros(len(df), dtype=np.int64)
+    for key in keys:
+        codes, uniques = _sorted_codes(df[key])
+        size = max(1, len(uniques))
+        if len(combined) and int(combined.max()) >= (2**62) // size:
+            combined = np.unique(combined, return_inverse=True)[1].reshape(-1).astype(np.int64)  # same order, dense
+        combined = combined * size + codes
+    return combined
 
 
 def standardise_context(context: pd.DataFrame) -> pd.DataFrame:

@@ -174,21 +174,46 @@ class Scope:
         """
         if not self.weights:
             return None
-        scores = [self.composite_rows(frame) for frame in stored]
+        parts = [self.composite_rows(frame) for frame in stored]
         if self.kept is not None:
-            scores.append(self.kept)
-        scores = pd.concat(scores, ignore_index=True)
-        scores = scores.rename(columns={"municipality_id": "municipality", "indicator_id": "indicator"})
+            parts.append(self.kept)
+        parts = [part for part in parts if not part.empty] or parts[:1]
+        # The engine keys indicators by text and groups by the key columns: each text column is
+        # a categorical with sorted categories (the kept scores come as one), so neither hashes
+        # the ~100k strings of a scope's scores (docs/architecture.md, "Recompute").
+        indicator = pd.concat([part["indicator_id"] for part in parts], ignore_index=True)
+        positions, indicator_ids = pd.factorize(indicator)
+        scores = pd.DataFrame(
+            {
+                "municipality": pd.concat([part["municipality_id"] for part in parts], ignore_index=True),
+                "peer_group": _categorical_concat([part["peer_group"] for part in parts]),
+                "group_key": _categorical_concat([part["group_key"] for part in parts]),
+                "indicator": pd.Categorical.from_codes(
+                    positions, categories=pd.Index([str(i) for i in indicator_ids], dtype=object)
+                ),
+                "score": pd.to_numeric(
+                    pd.concat([part["score"] for part in parts], ignore_index=True), errors="coerce"
+                ).astype("float64"),
+            }
+        )
         scores["period"] = self.period.pk
-        scores["score"] = pd.to_numeric(scores["score"], errors="coerce").astype("float64")
-        # The engine keys indicators by text. Each id is formatted once and the column is plain
-        # objects: `astype(str)` and the engine's lookups on pandas' string dtype cost more than
-        # the rest of the composite on a scope's ~50,000 scores.
-        positions, indicator_ids = pd.factorize(scores["indicator"])
-        texts = np.array([str(indicator_id) for indicator_id in indicator_ids], dtype=object)
-        scores["indicator"] = pd.Series(texts[positions], index=scores.index, dtype=object)
         # A municipality's index is one row per peer group; nearest:K has one group per focal.
         return engine.compute_composite(scores, {str(key): value for key, value in self.weights.items()})
+
+
+def _categorical_concat(parts: list[pd.Series]) -> pd.Categorical:
+    """The parts one after another as a categorical with sorted categories (plain text, missing
+    values as missing)."""
+    categoricals = []
+    for part in parts:
+        if isinstance(part.dtype, pd.CategoricalDtype):
+            codes, categories = part.array.codes, part.dtype.categories
+        else:
+            codes, categories = pd.factorize(part.to_numpy(dtype=object, na_value=None), sort=True)
+        categoricals.append(pd.Categorical.from_codes(codes, categories=pd.Index(list(categories), dtype=object)))
+    if not categoricals:
+        return pd.Categorical([])
+    return pd.api.types.union_categoricals(categoricals, sort_categories=True)
 
 
 def with_changes(stored, long, before, network_ids, period, previous, polarity) -> pd.DataFrame:

@@ -296,13 +296,22 @@ def _scores_frame(probes: list[tuple[str, int, str, bytes]]) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "municipality_id": rows["municipality"].astype(np.int64),
-            "peer_group": np.repeat(np.array([probe[0] for probe in probes], dtype=object), counts),
-            "group_key": np.repeat(np.array([probe[2] for probe in probes], dtype=object), counts),
+            "peer_group": _repeated([probe[0] for probe in probes], counts),
+            "group_key": _repeated([probe[2] for probe in probes], counts),
             "indicator_id": np.repeat(np.array([probe[1] for probe in probes], dtype=np.int64), counts),
             "score": rows["score"].astype(np.float64),
         },
         columns=SCORE_COLUMNS,
     )
+
+
+def _repeated(values: list[str], counts: list[int]) -> pd.Categorical:
+    """Each probe's text repeated for its rows, as a categorical with sorted categories: the
+    composite groups on its codes instead of hashing ~100k strings (`evaluation.Scope.composite`)."""
+    categories = sorted(set(values))
+    position = {value: code for code, value in enumerate(categories)}
+    codes = np.repeat(np.array([position[value] for value in values], dtype=np.int32), counts)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=object))
 
 
 # --- the rest of a scope's reads --------------------------------------------------------------
@@ -373,15 +382,16 @@ def stored_neighbours(*, network: Network, period: Period, peer_group: str) -> d
     return found
 
 
-def stored_composites(*, network: Network, period: Period) -> dict[tuple[str, int], tuple[str, float, float]]:
-    """The stored composite rows of a scope: (peer group, municipality id) -> (group key,
-    index value, coverage)."""
-    return {
-        (peer_group, municipality_id): (group_key, index_value, coverage)
-        for peer_group, municipality_id, group_key, index_value, coverage in CompositeResult.objects.filter(
-            network=network, period=period
-        ).values_list("peer_group", "municipality_id", "group_key", "index_value", "coverage")
-    }
+def stored_composites(*, network: Network, period: Period) -> pd.DataFrame:
+    """The stored composite rows of a scope: columns ``peer_group``, ``municipality_id``,
+    ``group_key``, ``index_value`` (float64, NaN when NULL) and ``coverage``."""
+    columns = ["peer_group", "municipality_id", "group_key", "index_value", "coverage"]
+    rows = list(CompositeResult.objects.filter(network=network, period=period).values_list(*columns))
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    frame["municipality_id"] = frame["municipality_id"].astype(np.int64)
+    for column in ("index_value", "coverage"):
+        frame[column] = pd.to_numeric(frame[column]).astype(np.float64)
+    return frame
 
 
 def network_indicators(*, network: Network, period: Period, indicator_ids: Iterable[int] | None = None) -> list:

@@ -14,7 +14,6 @@ and no run bookkeeping (`runs`).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -215,30 +214,30 @@ def _composite_changes_only(network: Network, period: Period, rows: pd.DataFrame
     the group's best and worst, which rarely move), so rewriting the scope's thousands of
     unchanged rows cost more than the rest of the composite. An unchanged row keeps its
     ``computed_at`` (when its index last changed). Equal means the same group key and
-    bit-identical figures (`_same_float`).
+    bit-identical figures (`_same_floats`).
     """
     stored = stored_composites(network=network, period=period)
-    changed = np.zeros(len(rows), dtype=bool)
-    replaced: list[tuple[str, int]] = []
-    for position, (peer_group, municipality_id, group_key, index_value, coverage) in enumerate(
-        zip(
-            rows["peer_group"].tolist(),
-            rows["municipality_id"].tolist(),
-            rows["group_key"].tolist(),
-            rows["index_value"].tolist(),
-            rows["coverage"].tolist(),
-            strict=True,
+    old = pd.MultiIndex.from_arrays(
+        [stored["peer_group"].to_numpy(dtype=object), stored["municipality_id"].to_numpy(dtype=np.int64)]
+    )
+    new = pd.MultiIndex.from_arrays(
+        [rows["peer_group"].to_numpy(dtype=object), rows["municipality_id"].to_numpy(dtype=np.int64)]
+    )
+    position = old.get_indexer(new) if len(old) else np.full(len(new), -1)
+    found = position >= 0
+    at = np.where(found, position, 0)
+    changed = ~found
+    if len(old):
+        changed |= found & (
+            (stored["group_key"].to_numpy(dtype=object)[at] != rows["group_key"].to_numpy(dtype=object))
+            | ~_same_floats(stored["index_value"].to_numpy(dtype=np.float64)[at], rows["index_value"].to_numpy())
+            | ~_same_floats(stored["coverage"].to_numpy(dtype=np.float64)[at], rows["coverage"].to_numpy())
         )
-    ):
-        old = stored.pop((peer_group, municipality_id), None)
-        if old is None:
-            changed[position] = True
-        elif old[0] != group_key or not _same_float(old[1], index_value) or not _same_float(old[2], coverage):
-            changed[position] = True
-            replaced.append((peer_group, municipality_id))
+    gone = np.ones(len(old), dtype=bool)
+    gone[position[found]] = False
     stale: dict[str, list[int]] = {}
-    for peer_group, municipality_id in [*replaced, *stored]:  # what is left in `stored`: gone
-        stale.setdefault(peer_group, []).append(municipality_id)
+    for peer_group, municipality_id in [*new[found & changed], *old[gone]]:
+        stale.setdefault(peer_group, []).append(int(municipality_id))
     if stale:
         condition = Q()
         for peer_group, municipality_ids in stale.items():
@@ -247,11 +246,11 @@ def _composite_changes_only(network: Network, period: Period, rows: pd.DataFrame
     return rows[changed]
 
 
-def _same_float(old: float | None, new: float) -> bool:
-    """Bit-identical as stored: both NULL (None / NaN), or equal with the same sign (0.0, -0.0)."""
-    if old is None or math.isnan(old):
-        return math.isnan(new)
-    return old == new and math.copysign(1.0, old) == math.copysign(1.0, new)
+def _same_floats(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Bit-identical as stored, element-wise: both NULL (NaN), or equal with the same sign (0.0, -0.0)."""
+    new = np.asarray(new, dtype=np.float64)
+    both_missing = np.isnan(old) & np.isnan(new)
+    return both_missing | ((old == new) & (np.signbit(old) == np.signbit(new)))
 
 
 def _asynchronous_commit() -> None:

@@ -674,6 +674,51 @@ def test_composite_matches_a_naive_implementation(
             assert np.isnan(row["index_value"])
 
 
+@NO_DB
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(1, 4),
+            st.sampled_from(["network", "all", "region", "nearest:2"]),
+            st.sampled_from(["T", "Kurzeme", "Zemgale", "a"]),
+            st.sampled_from("ABCDE"),
+            st.one_of(st.floats(-1e6, 1e6), st.none()),
+        ),
+        min_size=1,
+        unique_by=lambda row: row[:4],
+    ),
+    text_keys=st.booleans(),
+)
+def test_composite_is_bit_identical_to_grouping_by_the_key_columns(rows, text_keys: bool) -> None:
+    # The engine groups on one integer code per group; the figures, their order and the key
+    # columns' types are those of a grouped sum over the key columns themselves.
+    df = pd.DataFrame(rows, columns=["municipality", "peer_group", "group_key", "indicator", "score"])
+    df["period"] = 7
+    df["score"] = df["score"].astype("float64")
+    if text_keys:
+        df["peer_group"] = df["peer_group"].astype("string")
+        df["group_key"] = df["group_key"].astype("string")
+    weights = {"A": 2.0, "B": 1.0, "C": 0.5, "D": 3.0}
+    result = compute_composite(df, weights)
+
+    keys = ["municipality", "period", "peer_group", "group_key"]
+    frame = df[keys].copy()
+    available = df["indicator"].isin(list(weights)).to_numpy() & ~np.isnan(df["score"].to_numpy())
+    weight = df["indicator"].map(weights).fillna(0).to_numpy()
+    frame["_weight"] = np.where(available, weight, 0.0)
+    frame["_weighted"] = np.where(available, weight * df["score"].to_numpy(), 0.0)
+    sums = frame.groupby(keys, sort=True, dropna=False)[["_weight", "_weighted"]].sum()
+    expected = sums.index.to_frame(index=False)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        index_value = sums["_weighted"].to_numpy() / sums["_weight"].to_numpy()
+    share = sums["_weight"].to_numpy() / sum(weights.values())
+    expected["index_value"] = np.where((share >= 0.6 - 1e-9) & (sums["_weight"].to_numpy() > 0), index_value, np.nan)
+    expected["coverage"] = share
+    pd.testing.assert_frame_equal(result, expected, check_exact=True)
+    for column in ("index_value", "coverage"):
+        assert result[column].to_numpy().tobytes() == expected[column].to_numpy().tobytes()
+
+
 # --- nearest neighbours --------------------------------------------------------------------
 
 
