@@ -39,7 +39,6 @@ import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -61,17 +60,6 @@ def django_setup(url: str, broker: str) -> None:
     import django
 
     django.setup()
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def build(args: argparse.Namespace) -> None:
@@ -330,6 +318,8 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
 
     if not args.reuse:
+        from bench.run import recreate_database
+
         recreate_database(url)
     django_setup(url, args.broker)
     from django.db import connection

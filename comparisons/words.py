@@ -161,8 +161,10 @@ def indicator_words(
     n: int | None,
     missing_reason: str = "",
     reconstructed: bool = False,
+    unit: str | None = None,
 ) -> Words | None:
-    """`comparison_words` in ``indicator``'s polarity, decimals and unit (in the UI's language)."""
+    """`comparison_words` in ``indicator``'s polarity, decimals and unit (in the UI's language;
+    ``unit``: that unit already looked up, for a page that says thousands of sentences)."""
     return comparison_words(
         value=value,
         median=median,
@@ -170,7 +172,7 @@ def indicator_words(
         n=n,
         polarity=indicator.polarity,
         decimals=indicator.decimals,
-        unit=indicator.display_unit,
+        unit=indicator.display_unit if unit is None else unit,
         missing_reason=missing_reason,
         reconstructed=reconstructed,
     )

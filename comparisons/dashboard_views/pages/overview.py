@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from ... import charts
 from ...dashboard_data import OverviewData, page_bounds
 from ...dashboard_selectors import DashboardScope
-from ...words import comparison_words
+from ...words import indicator_words
 from ..tables import BandChip, BandListEntry, Cell, Table, number, number_style, url_maker
 from .shared import chart_entry, indicator_labels, page_state, peer_group_label, period_label, separators
 
@@ -58,15 +58,7 @@ def _rows_state(query: Mapping[str, str]) -> dict[str, str]:
 def _cell_words(indicator, unit: str, value, median, mad, n) -> str:
     """A heatmap cell's sentence for its tooltip ("" where the figures must stand alone);
     ``unit``: the indicator's unit in the UI's language, looked up once per column."""
-    said = comparison_words(
-        value=value,
-        median=median,
-        mad=mad,
-        n=n,
-        polarity=indicator.polarity,
-        decimals=indicator.decimals,
-        unit=unit,
-    )
+    said = indicator_words(indicator, value=value, median=median, mad=mad, n=n, unit=unit)
     return said.text if said else ""
 
 
