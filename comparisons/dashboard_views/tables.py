@@ -54,7 +54,7 @@ def number(value: float | None, decimals: int | None, style: NumberStyle | None 
     rounded = round(value, decimals)
     # The float's own formatting gives the same digits while a unit in its last place is below
     # the decimals shown (its shortest repr then has no more decimals than that); a tenth the cost.
-    if math.ulp(rounded) * _SCALE[decimals] < 0.5 if decimals < len(_SCALE) else False:
+    if decimals < len(_SCALE) and math.ulp(rounded) * _SCALE[decimals] < 0.5:
         text = f"{rounded:,.{decimals}f}"
     else:
         text = f"{Decimal(repr(rounded)):,.{decimals}f}"
@@ -129,12 +129,18 @@ class Cell:
     display: str | None = None  # set: shown instead of the formatted raw value
     link: str = ""
 
-    def shown(self, style: NumberStyle | None = None) -> str:
+    def text(self, style: NumberStyle | None = None) -> tuple[str, bool]:
+        """What the cell shows and whether it is a number (right-aligned): one pass for both,
+        as `table_html` needs them for thousands of cells."""
         if self.display is not None:
-            return self.display
-        if isinstance(self.raw, int | float) and not isinstance(self.raw, bool):
-            return number(self.raw, self.decimals, style)
-        return "—" if self.raw in (None, "") else str(self.raw)
+            return self.display, False
+        raw = self.raw
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            return number(raw, self.decimals, style), True
+        return ("—" if raw in (None, "") else str(raw)), False
+
+    def shown(self, style: NumberStyle | None = None) -> str:
+        return self.text(style)[0]
 
     @property
     def is_number(self) -> bool:
@@ -182,6 +188,11 @@ class Table:
         return [[cell.decimals if cell.is_number else None for cell in row.cells] for row in self.rows]
 
 
+def _escape_text(text: object) -> str:
+    """Django's `escape` without its lazy-text wrapper and SafeString (the same characters)."""
+    return html_escape(str(text))
+
+
 def table_html(table: Table, *, sortable: bool = False, sort: str = "", query_without_sort: str = "") -> SafeString:
     """The table's markup (what `comparisons/_table.html` shows), built in Python.
 
@@ -213,17 +224,12 @@ def table_html(table: Table, *, sortable: bool = False, sort: str = "", query_wi
     for row in table.rows:
         out.append('    <tr class="own-row">' if row.highlight else "    <tr>")
         for index, cell in enumerate(row.cells):
-            # `Cell.shown` and `Cell.is_number` inlined, and the standard library's escape that
-            # Django's `escape` wraps: a table of thousands of cells spends most of its time here.
-            raw = cell.raw
-            if cell.display is not None:
-                text, is_number = cell.display, False
-            elif isinstance(raw, int | float) and not isinstance(raw, bool):
-                text, is_number = number(raw, cell.decimals, style), True
-            else:
-                text, is_number = "—" if raw in (None, "") else str(raw), False
-            shown = html_escape(text)
-            content = f'<a href="{html_escape(cell.link)}">{shown}</a>' if cell.link else shown
+            # The standard library's escape, which Django's `escape` wraps (the same characters,
+            # without its lazy-text check and SafeString): a table of thousands of cells spends
+            # most of its time here.
+            text, is_number = cell.text(style)
+            shown = _escape_text(text)
+            content = f'<a href="{_escape_text(cell.link)}">{shown}</a>' if cell.link else shown
             if index == 0:
                 badge = f' <span class="badge text-bg-warning">{yours}</span>' if row.highlight else ""
                 out.append(f'<th scope="row">{content}{badge}</th>')
@@ -232,14 +238,10 @@ def table_html(table: Table, *, sortable: bool = False, sort: str = "", query_wi
                 out.append(f'<td class="num"{label}>{content}</td>' if is_number else f"<td{label}>{content}</td>")
         out.append("</tr>\n")
     out.append("  </tbody>\n</table>\n</div>\n")
-    # Safe: every caption, label, cell text, link and sort key above went through escape();
+    # Safe: every caption, label and sort key above went through escape(), every cell text and
+    # link through _escape_text() (the same escaping);
     # the rest is fixed markup (checked against the template it replaced, with <, & and ").
     return mark_safe("".join(out))  # noqa: S308  # nosec B308 B703
-
-
-def _escape_text(text: object) -> str:
-    """Django's `escape` without its lazy-text wrapper and SafeString (the same characters)."""
-    return html_escape(str(text))
 
 
 @dataclass
