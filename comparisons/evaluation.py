@@ -118,7 +118,14 @@ class Scope:
     neighbour_rows: list[tuple[int, int, int, dict]]
     nearest_group: str | None
     weights: dict[int, float] | None = None  # index weights; None: no composite
-    kept: pd.DataFrame | None = None  # stored scores of the index indicators not recomputed
+    # An incremental run's stored scores of the index indicators it recomputes (before it does).
+    index_before: pd.DataFrame | None = None
+
+    @property
+    def index_kept(self) -> list[int]:
+        """The index indicators an incremental run does not recompute (its composite reads their
+        stored scores), in the order of their ids."""
+        return sorted(set(self.weights or ()) - {indicator.pk for indicator in self.indicators})
 
     def batches(self, rows: int = 50_000) -> list[list[int]]:
         """Indicator ids in batches of about ``rows`` stored rows (groups never span indicators)."""
@@ -166,17 +173,51 @@ class Scope:
         indicator = stored["indicator_id"]
         return stored.loc[indicator.isin(list(self.weights)) | (indicator == indicator.iloc[0]), SCORE_COLUMNS]
 
-    def composite(self, stored: Sequence[pd.DataFrame]) -> pd.DataFrame | None:
-        """Composite index per municipality and peer group over the network's index indicators.
+    def changed_pairs(self, scores: Sequence[pd.DataFrame]) -> list[tuple[str, int]]:
+        """The (peer group, municipality id) pairs whose composite an incremental run changes:
+        those with a recomputed index indicator's score (or group key, or row) other than the
+        stored one (`index_before`). One changed value usually moves one municipality's score per
+        peer group; when it moves the group's best or worst, every member's."""
+        index = set(self.weights or ())
+        new = pd.concat(list(scores), ignore_index=True) if scores else pd.DataFrame(columns=SCORE_COLUMNS)
+        new = new[new["indicator_id"].isin(index)]
+        old = self.index_before if self.index_before is not None else pd.DataFrame(columns=SCORE_COLUMNS)
+        keys = ["peer_group", "municipality_id", "indicator_id"]
+        changed, gone = row_changes(old, new, keys=keys, texts=["group_key"], floats=["score"])
+        pairs = set(zip(new["peer_group"][changed], new["municipality_id"][changed].astype(int), strict=True))
+        pairs |= set(zip(old["peer_group"][gone], old["municipality_id"][gone].astype(int), strict=True))
+        return sorted(pairs)
+
+    def composite(
+        self,
+        stored: Sequence[pd.DataFrame],
+        kept: pd.DataFrame | None = None,
+        pairs: Sequence[tuple[str, int]] | None = None,
+    ) -> pd.DataFrame | None:
+        """Composite index per municipality and peer group over the network's index indicators
+        (only for the (peer group, municipality id) ``pairs`` when given).
 
         For an incremental run the scores of the index indicators not recomputed come from the
-        stored results (`kept`, read with the rest), so the index covers the whole indicator set.
+        stored results (``kept``, each pair's rows in the order of the indicators' ids), so the
+        index covers the whole indicator set.
         """
         if not self.weights:
             return None
         parts = [self.composite_rows(frame) for frame in stored]
-        if self.kept is not None:
-            parts.append(self.kept)
+        if kept is not None:
+            parts.append(kept)
+        if pairs is not None:
+            wanted = pd.MultiIndex.from_tuples(list(pairs)) if pairs else None
+            parts = [
+                part[
+                    pd.MultiIndex.from_arrays(
+                        [part["peer_group"].to_numpy(dtype=object), part["municipality_id"].to_numpy(dtype=np.int64)]
+                    ).isin(wanted)
+                ]
+                if wanted is not None
+                else part.iloc[:0]
+                for part in parts
+            ]
         parts = [part for part in parts if not part.empty] or parts[:1]
         # The engine keys indicators by text and groups by the key columns: each text column is
         # a categorical with sorted categories (the kept scores come as one), so neither hashes
@@ -199,6 +240,43 @@ class Scope:
         scores["period"] = self.period.pk
         # A municipality's index is one row per peer group; nearest:K has one group per focal.
         return engine.compute_composite(scores, {str(key): value for key, value in self.weights.items()})
+
+
+def row_changes(
+    old: pd.DataFrame, new: pd.DataFrame, *, keys: Sequence[str], texts: Sequence[str], floats: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows of ``new`` differ from ``old``, and which rows of ``old`` are gone from ``new``.
+
+    Rows are matched on ``keys`` (text, then integers); a matched row differs when a column of
+    ``texts`` differs or one of ``floats`` is not bit-identical (`same_floats`). Returns a mask
+    over ``new`` (no match, or a difference) and a mask over ``old`` (no match)."""
+
+    def keyed(frame: pd.DataFrame) -> pd.MultiIndex:
+        return pd.MultiIndex.from_arrays(
+            [frame[keys[0]].to_numpy(dtype=object), *(frame[key].to_numpy(dtype=np.int64) for key in keys[1:])]
+        )
+
+    old_keys, new_keys = keyed(old), keyed(new)
+    position = old_keys.get_indexer(new_keys) if len(old_keys) else np.full(len(new_keys), -1)
+    found = position >= 0
+    at = np.where(found, position, 0)
+    changed = ~found
+    if len(old_keys):
+        for column in texts:
+            changed |= found & (old[column].to_numpy(dtype=object)[at] != new[column].to_numpy(dtype=object))
+        for column in floats:
+            before = pd.to_numeric(old[column], errors="coerce").to_numpy(dtype=np.float64)[at]
+            changed |= found & ~same_floats(before, pd.to_numeric(new[column], errors="coerce").to_numpy())
+    gone = np.ones(len(old_keys), dtype=bool)
+    gone[position[found]] = False
+    return changed, gone
+
+
+def same_floats(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Bit-identical as stored, element-wise: both NULL (NaN), or equal with the same sign (0.0, -0.0)."""
+    old, new = np.asarray(old, dtype=np.float64), np.asarray(new, dtype=np.float64)
+    both_missing = np.isnan(old) & np.isnan(new)
+    return both_missing | ((old == new) & (np.signbit(old) == np.signbit(new)))
 
 
 def _categorical_concat(parts: list[pd.Series]) -> pd.Categorical:

@@ -305,6 +305,82 @@ def _scores_frame(probes: list[tuple[str, int, str, bytes]]) -> pd.DataFrame:
     )
 
 
+# Above this many (peer group, municipality) pairs, reading whole peer groups (one index range
+# per group and indicator) beats probing the primary key once per pair and indicator.
+_PAIR_PROBES = 200
+
+
+def stored_scores_of(
+    *, network_id: int, period_id: int, indicator_ids: Iterable[int], pairs: Iterable[tuple[str, int]]
+) -> pd.DataFrame:
+    """The stored scores of the indicators for the (peer group, municipality id) ``pairs`` of a
+    network/period: `stored_scores_reading`'s columns, each pair's rows in the order of
+    ``indicator_ids`` (the composite sums a municipality's scores in that order).
+
+    An incremental run's composite reads these for the municipalities whose score changed,
+    usually one per peer group: a few hundred rows instead of the scope's whole index."""
+    indicator_ids, pairs = list(indicator_ids), sorted(set(pairs))
+    if not pairs or not indicator_ids:
+        return pd.DataFrame({column: pd.Series(dtype=_SCORE_DTYPES[column]) for column in SCORE_COLUMNS})
+    if connection.vendor != "postgresql" or len(pairs) > _PAIR_PROBES:
+        with stored_scores_reading(network_id=network_id, period_id=period_id, indicator_ids=indicator_ids) as read:
+            frame = read()
+        wanted = pd.MultiIndex.from_tuples(pairs)
+        keys = pd.MultiIndex.from_arrays(
+            [frame["peer_group"].to_numpy(dtype=object), frame["municipality_id"].to_numpy(dtype=np.int64)]
+        )
+        frame = frame[keys.isin(wanted)]
+        # Stable: within a pair the rows keep the order of the indicators.
+        order = pd.Categorical(frame["indicator_id"], categories=indicator_ids, ordered=True).codes
+        return frame.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
+    sql = (
+        "SELECT p.peer_group, r.group_key, p.municipality_id, i.id, r.score "  # noqa: S608  # nosec B608
+        "FROM unnest(%s::text[], %s::int8[]) AS p(peer_group, municipality_id) "
+        "CROSS JOIN unnest(%s::int8[]) WITH ORDINALITY AS i(id, position) "
+        f"JOIN {Result._meta.db_table} r ON r.network_id = %s AND r.period_id = %s "
+        "AND r.peer_group = p.peer_group AND r.indicator_id = i.id AND r.municipality_id = p.municipality_id "
+        "ORDER BY i.position"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                [group for group, _municipality in pairs],
+                [municipality for _group, municipality in pairs],
+                indicator_ids,
+                network_id,
+                period_id,
+            ],
+        )
+        rows = cursor.fetchall()
+    frame = pd.DataFrame.from_records(
+        rows, columns=["peer_group", "group_key", "municipality_id", "indicator_id", "score"]
+    )[SCORE_COLUMNS]
+    return frame.astype({"municipality_id": np.int64, "indicator_id": np.int64}).assign(
+        score=pd.to_numeric(frame["score"], errors="coerce").astype(np.float64)
+    )
+
+
+_SCORE_DTYPES = {
+    "municipality_id": np.int64,
+    "peer_group": object,
+    "group_key": object,
+    "indicator_id": np.int64,
+    "score": np.float64,
+}
+
+
+def pairs_condition(pairs: Iterable[tuple[str, int]]) -> Q:
+    """Rows of these (peer group, municipality id) pairs: one ``IN`` per peer group."""
+    by_group: dict[str, list[int]] = {}
+    for peer_group, municipality_id in pairs:
+        by_group.setdefault(peer_group, []).append(int(municipality_id))
+    condition = Q(pk__in=[])
+    for peer_group, municipality_ids in by_group.items():
+        condition |= Q(peer_group=peer_group, municipality_id__in=municipality_ids)
+    return condition
+
+
 def _repeated(values: list[str], counts: list[int]) -> pd.Categorical:
     """Each probe's text repeated for its rows, as a categorical with sorted categories: the
     composite groups on its codes instead of hashing ~100k strings (`evaluation.Scope.composite`)."""
@@ -382,11 +458,17 @@ def stored_neighbours(*, network: Network, period: Period, peer_group: str) -> d
     return found
 
 
-def stored_composites(*, network: Network, period: Period) -> pd.DataFrame:
-    """The stored composite rows of a scope: columns ``peer_group``, ``municipality_id``,
-    ``group_key``, ``index_value`` (float64, NaN when NULL) and ``coverage``."""
+def stored_composites(
+    *, network: Network, period: Period, pairs: Iterable[tuple[str, int]] | None = None
+) -> pd.DataFrame:
+    """The stored composite rows of a scope (only those of the (peer group, municipality id)
+    ``pairs`` when given): columns ``peer_group``, ``municipality_id``, ``group_key``,
+    ``index_value`` (float64, NaN when NULL) and ``coverage``."""
     columns = ["peer_group", "municipality_id", "group_key", "index_value", "coverage"]
-    rows = list(CompositeResult.objects.filter(network=network, period=period).values_list(*columns))
+    stored = CompositeResult.objects.filter(network=network, period=period)
+    if pairs is not None:
+        stored = stored.filter(pairs_condition(pairs))
+    rows = list(stored.values_list(*columns))
     frame = pd.DataFrame.from_records(rows, columns=columns)
     frame["municipality_id"] = frame["municipality_id"].astype(np.int64)
     for column in ("index_value", "coverage"):

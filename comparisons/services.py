@@ -66,7 +66,7 @@ def results_recompute(
         indicators=indicators,
         peer_group_names=peer_group_names,
         composite=composite,
-        reuse_neighbours=indicator_ids is not None,
+        incremental=indicator_ids is not None,
         progress=progress,
     )
     written = results_write(scope=scope, indicator_ids=indicator_ids, peer_group_names=peer_group_names)
@@ -82,7 +82,7 @@ def scope_read(
     indicators: Sequence[Indicator],
     peer_group_names: Sequence[str] | None,
     composite: bool,
-    reuse_neighbours: bool,
+    incremental: bool,
     progress: Progress | None,
 ) -> Scope:
     """Every read of a scope's computation (values, peer groups, neighbours, kept scores), and
@@ -134,19 +134,20 @@ def scope_read(
     nearest_group = next((n for n in names if n.startswith("nearest:")), None)
     kept_neighbours = (
         stored_neighbours(network=network, period=period, peer_group=nearest_group)
-        if nearest_group and reuse_neighbours
+        if nearest_group and incremental
         else None
     )
     weights = index_weights(network=network) if composite else None
-    others = sorted(set(weights or ()) - {indicator.pk for indicator in indicators})
-
-    # The last read, the kept scores of an incremental run, is sent before the values are
-    # evaluated and the groups built: the server reads while Python computes (no query below).
+    # An incremental run recomputes the composite only where a recomputed index indicator's score
+    # changes: it compares with the stored scores, read last, while Python computes below (no
+    # query there). The other index indicators' scores are read for those municipalities only,
+    # when the run writes (`writing.results_write`).
+    index_ids = sorted(set(weights or ()) & {indicator.pk for indicator in indicators}) if incremental else []
     with (
-        stored_scores_reading(network_id=network.pk, period_id=period.pk, indicator_ids=others)
-        if others
+        stored_scores_reading(network_id=network.pk, period_id=period.pk, indicator_ids=index_ids)
+        if index_ids
         else nullcontext(lambda: None)
-    ) as kept:
+    ) as index_before:
         wide = wide_items(values, period.pk).reindex(sorted(all_ids))
         long = evaluate_indicators(wide, indicators)
         before = None
@@ -185,7 +186,7 @@ def scope_read(
             )
             for name in names
         ]
-        kept_scores = kept()
+        index_before_scores = index_before()
     report(40)
     return Scope(
         network=network,
@@ -201,5 +202,5 @@ def scope_read(
         neighbour_rows=neighbour_rows,
         nearest_group=nearest_group,
         weights=weights,
-        kept=kept_scores,
+        index_before=index_before_scores,
     )

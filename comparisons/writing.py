@@ -3,12 +3,14 @@
 What it is: `results_write` stores the scope's new rows while `evaluation.Scope` computes them
 batch by batch — a full run on PostgreSQL into the scope's new partition, swapped in for the old
 one (`partitions`: no dead rows), otherwise after deleting the old rows (those indicators, or
-all) — then replaces the composite index rows (only the changed ones after an incremental run)
-and the nearest neighbours. Readers see either the old or the new results. `_insert` picks the
+all) — then replaces the composite index rows and the nearest neighbours. An incremental run
+recomputes the composite only for the municipalities whose score on a recomputed index indicator
+changed, and rewrites only the rows that differ. Readers see either the old or the new results. `_insert` picks the
 bulk path: PostgreSQL's binary COPY (`pgcopy`), bulk_create elsewhere.
 
 What it is not: no reads of values and no computing of figures (`services.scope_read` and
-`evaluation` did those before; the one read here is the stored composite it compares with),
+`evaluation` did those before; the reads here are an incremental run's: the other index
+indicators' scores and the stored composite rows of the municipalities whose score changed),
 and no run bookkeeping (`runs`).
 """
 
@@ -16,10 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-import numpy as np
 import pandas as pd
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from indicators.models import Period
@@ -27,10 +27,10 @@ from networks.models import Network
 
 from . import partitions, pgcopy
 from .engine import FIGURE_COLUMNS
-from .evaluation import CHANGE_COLUMNS, Scope
+from .evaluation import CHANGE_COLUMNS, Scope, row_changes
 from .models import CompositeResult, Neighbour, Result
 from .partitions import ScopeLeaf
-from .selectors import stored_composites, stored_peer_groups
+from .selectors import pairs_condition, stored_composites, stored_peer_groups, stored_scores_of
 
 # The engine's figures are the stored columns of the same names.
 RESULT_FIGURES = FIGURE_COLUMNS
@@ -109,7 +109,8 @@ def results_write(
             # Asked for after the last batch went to the COPY: the composite is computed while
             # the server still stores those rows (a small run's write takes as long as this).
             # None when the scope has no index to compute (`Scope.weights`).
-            composite = scope.composite(scores)
+            if indicator_ids is None:
+                composite = scope.composite(scores)
 
         written = _insert(
             Result,
@@ -118,8 +119,17 @@ def results_write(
             queued=len(indicator_batches) > 1,
             table=leaf.building if leaf else None,
         )
+        pairs = None
+        if indicator_ids is not None and scope.weights:
+            # After the COPY (the connection is free again): the composite of the municipalities
+            # whose score changed, with the stored scores of the index indicators not recomputed.
+            pairs = scope.changed_pairs(scores)
+            kept = stored_scores_of(
+                network_id=network.pk, period_id=period.pk, indicator_ids=scope.index_kept, pairs=pairs
+            )
+            composite = scope.composite(scores, kept=kept, pairs=pairs)
         written += _replace_composite_and_neighbours(
-            scope=scope, composite=composite, indicator_ids=indicator_ids, now=now
+            scope=scope, composite=composite, indicator_ids=indicator_ids, now=now, pairs=pairs
         )
         if leaf is not None:
             if peer_group_names is not None:
@@ -170,7 +180,12 @@ def _delete_old_results(network: Network, period: Period, indicator_ids, peer_gr
 
 
 def _replace_composite_and_neighbours(
-    *, scope: Scope, composite: pd.DataFrame | None, indicator_ids: Sequence[int] | None, now
+    *,
+    scope: Scope,
+    composite: pd.DataFrame | None,
+    indicator_ids: Sequence[int] | None,
+    now,
+    pairs: Sequence[tuple[str, int]] | None = None,
 ) -> int:
     network, period = scope.network, scope.period
     written = 0
@@ -190,7 +205,7 @@ def _replace_composite_and_neighbours(
         if indicator_ids is None:
             CompositeResult.objects.filter(network=network, period=period).delete()
         else:
-            rows = _composite_changes_only(network, period, rows)
+            rows = _composite_changes_only(network, period, rows, pairs)
         written += _insert(CompositeResult, rows)
     elif indicator_ids is None:
         CompositeResult.objects.filter(network=network, period=period).delete()
@@ -206,51 +221,32 @@ def _replace_composite_and_neighbours(
     return written
 
 
-def _composite_changes_only(network: Network, period: Period, rows: pd.DataFrame) -> pd.DataFrame:
+def _composite_changes_only(
+    network: Network, period: Period, rows: pd.DataFrame, pairs: Sequence[tuple[str, int]] | None = None
+) -> pd.DataFrame:
     """The composite rows of an incremental run that differ from the stored ones; the stored
-    rows they replace, and those no longer computed, are deleted.
+    rows they replace, and those no longer computed, are deleted. With ``pairs`` (peer group,
+    municipality id) only those were computed: other stored rows stay as they are.
 
     A change of one value moves one municipality's index in most runs (a score is scaled between
     the group's best and worst, which rarely move), so rewriting the scope's thousands of
     unchanged rows cost more than the rest of the composite. An unchanged row keeps its
     ``computed_at`` (when its index last changed). Equal means the same group key and
-    bit-identical figures (`_same_floats`).
+    bit-identical figures (`evaluation.same_floats`).
     """
-    stored = stored_composites(network=network, period=period)
-    old = pd.MultiIndex.from_arrays(
-        [stored["peer_group"].to_numpy(dtype=object), stored["municipality_id"].to_numpy(dtype=np.int64)]
+    if pairs is not None and not pairs:
+        return rows.iloc[:0]
+    stored = stored_composites(network=network, period=period, pairs=pairs)
+    changed, gone = row_changes(
+        stored, rows, keys=["peer_group", "municipality_id"], texts=["group_key"], floats=["index_value", "coverage"]
     )
-    new = pd.MultiIndex.from_arrays(
-        [rows["peer_group"].to_numpy(dtype=object), rows["municipality_id"].to_numpy(dtype=np.int64)]
-    )
-    position = old.get_indexer(new) if len(old) else np.full(len(new), -1)
-    found = position >= 0
-    at = np.where(found, position, 0)
-    changed = ~found
-    if len(old):
-        changed |= found & (
-            (stored["group_key"].to_numpy(dtype=object)[at] != rows["group_key"].to_numpy(dtype=object))
-            | ~_same_floats(stored["index_value"].to_numpy(dtype=np.float64)[at], rows["index_value"].to_numpy())
-            | ~_same_floats(stored["coverage"].to_numpy(dtype=np.float64)[at], rows["coverage"].to_numpy())
-        )
-    gone = np.ones(len(old), dtype=bool)
-    gone[position[found]] = False
-    stale: dict[str, list[int]] = {}
-    for peer_group, municipality_id in [*new[found & changed], *old[gone]]:
-        stale.setdefault(peer_group, []).append(int(municipality_id))
+    # The stored rows replaced (a changed row's pair; deleting a pair not stored is harmless)
+    # and those no longer computed.
+    stale = set(zip(rows["peer_group"][changed], rows["municipality_id"][changed].astype(int), strict=True))
+    stale |= set(zip(stored["peer_group"][gone], stored["municipality_id"][gone].astype(int), strict=True))
     if stale:
-        condition = Q()
-        for peer_group, municipality_ids in stale.items():
-            condition |= Q(peer_group=peer_group, municipality_id__in=municipality_ids)
-        CompositeResult.objects.filter(condition, network=network, period=period).delete()
+        CompositeResult.objects.filter(pairs_condition(stale), network=network, period=period).delete()
     return rows[changed]
-
-
-def _same_floats(old: np.ndarray, new: np.ndarray) -> np.ndarray:
-    """Bit-identical as stored, element-wise: both NULL (NaN), or equal with the same sign (0.0, -0.0)."""
-    new = np.asarray(new, dtype=np.float64)
-    both_missing = np.isnan(old) & np.isnan(new)
-    return both_missing | ((old == new) & (np.signbit(old) == np.signbit(new)))
 
 
 def _asynchronous_commit() -> None:

@@ -27,7 +27,8 @@ from django.db import transaction
 # withdrawn. Payload: ``round_id``, ``item_ids`` (a list, or None for every item).
 VALUES_CHANGED = "values_changed"
 # Something every result of a network depends on changed (its indicator set, an indicator's
-# formula or polarity). Payload: ``network_id``, ``period_id`` (None: every period), ``reason``.
+# formula, polarity or place and weight in the composite index). Payload: ``network_id``,
+# ``period_id`` (None: every period), ``reason``.
 NETWORK_CHANGED = "network_changed"
 # A network's publication policy changed. Payload: ``network_id``.
 NETWORK_POLICY_CHANGED = "network_policy_changed"

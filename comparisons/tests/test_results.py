@@ -302,6 +302,91 @@ def test_an_incremental_run_rewrites_only_the_composite_rows_that_change(world):
     assert incremental == full
 
 
+@pytest.fixture
+def index_of_three(world):
+    """Network T: A, B, C and D in one region; X, Y and Z in the composite index (weights 2, 1, 1)."""
+    c = MunicipalityFactory(code="LVX000009", region="Zemgale")
+    d = MunicipalityFactory(code="LVX000008", region="Zemgale", kind="state_city")
+    for municipality in (c, d):
+        MembershipFactory(network=world.network, municipality=municipality)
+    x = indicator_create(code="X", networks=[world.network], in_index=True, weight=2)
+    indicator_create(code="Y", networks=[world.network], in_index=True, weight=1)
+    indicator_create(code="Z", polarity="lower", networks=[world.network], in_index=True, weight=1)
+    submissions = submissions_create(
+        network=world.network,
+        period="2024",
+        values={
+            world.a: {"X": 10, "Y": 1, "Z": 4},
+            world.b: {"X": 20, "Y": 2, "Z": None},
+            c: {"X": 15, "Y": 3, "Z": 1},
+            d: {"X": 12, "Y": 7, "Z": 2},
+        },
+    )
+    results_recompute(network=world.network, period=_period("2024"))
+    return x, submissions, (world.a, world.b, c, d)
+
+
+def _composites() -> dict:
+    return {
+        (row.peer_group, row.municipality_id): (row.group_key, row.index_value, row.coverage)
+        for row in CompositeResult.objects.all()
+    }
+
+
+@pytest.mark.parametrize("probes", [200, 0], ids=["probing-each-pair", "reading-whole-groups"])
+def test_an_incremental_run_that_moves_the_groups_worst_recomputes_every_members_composite(
+    world, index_of_three, probes, monkeypatch
+):
+    from comparisons import selectors
+
+    monkeypatch.setattr(selectors, "_PAIR_PROBES", probes)
+    x, submissions, members = index_of_three
+    a = members[0]
+    before = _composites()
+    # A had the lowest X (score 0): now D does, and every member's X score moves but the best's (B, 100).
+    submissions[a].values.filter(item__code="X").update(number=13)
+    results_recompute(network=world.network, period=_period("2024"), indicator_ids=[x.pk])
+    incremental = _composites()
+    moved = {key for key, figures in incremental.items() if figures != before[key]}
+    assert {municipality for _group, municipality in moved} == {a.pk, members[2].pk, members[3].pk}
+    results_recompute(network=world.network, period=_period("2024"))
+    assert incremental == _composites()
+
+
+def test_an_incremental_run_reads_the_other_scores_only_of_the_municipalities_whose_score_moved(world, index_of_three):
+    x, submissions, members = index_of_three
+    c = members[2]
+    submissions[c].values.filter(item__code="X").update(number=16)  # between A and B: only C's X score moves
+    with mock.patch.object(writing, "stored_scores_of", wraps=writing.stored_scores_of) as read:
+        results_recompute(network=world.network, period=_period("2024"), indicator_ids=[x.pk])
+    pairs = read.call_args.kwargs["pairs"]
+    assert {municipality for _group, municipality in pairs} == {c.pk}
+    assert {group for group, _municipality in pairs} == set(
+        Result.objects.filter(municipality=c).values_list("peer_group", flat=True)
+    )
+    assert sorted(read.call_args.kwargs["indicator_ids"]) == sorted(
+        Result.objects.exclude(indicator=x).values_list("indicator_id", flat=True).distinct()
+    )
+    incremental = _composites()
+    results_recompute(network=world.network, period=_period("2024"))
+    assert incremental == _composites()
+
+
+def test_an_incremental_run_that_moves_no_score_leaves_the_composite_alone(world, index_of_three):
+    x, _submissions, members = index_of_three
+    a = members[0]
+    earlier = submissions_create(network=world.network, period="2023", values={a: {"X": 8, "Y": 1, "Z": 4}})
+    results_recompute(network=world.network, period=_period("2024"))
+    before = {row.pk: row.computed_at for row in CompositeResult.objects.all()}
+    # A's value of the year before changes: 2024 is recomputed for its change, its scores stay.
+    earlier[a].values.filter(item__code="X").update(number=9)
+    with mock.patch.object(writing, "stored_scores_of", wraps=writing.stored_scores_of) as read:
+        results_recompute(network=world.network, period=_period("2024"), indicator_ids=[x.pk])
+    assert read.call_args.kwargs["pairs"] == []
+    assert {row.pk: row.computed_at for row in CompositeResult.objects.all()} == before
+    assert _rows("network")[a.code].change_abs == 1
+
+
 def test_the_changes_evaluated_are_the_changes_a_result_stores():
     # `evaluation` names them without importing the models; a change column added to one and
     # not the other would be computed and dropped, or stored empty.

@@ -12,11 +12,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from comparisons import runs, tasks
-from comparisons.models import RecomputeRun, Result, ScopeLock
+from comparisons.models import CompositeResult, RecomputeRun, Result, ScopeLock
 from comparisons.runs import ScopeBusy, recompute_request, recompute_run_execute
 from comparisons.triggers import results_stale, results_stale_network
 from indicators.models import DataItem, Period, Round, Submission, Value
+from indicators.services.catalogue import catalogue_import, indicator_update
 from indicators.services.submissions import submission_approve
+from networks.tabular import read_table
 
 from .factories import indicator_create, submissions_create
 
@@ -301,3 +303,52 @@ def test_requests_of_several_scopes_lock_them_in_one_order(world, django_capture
         results_stale(round_id=round_.pk, item_ids=list(x.items.values_list("pk", flat=True)))
     assert taken == sorted(taken)
     assert len(set(taken)) == 2
+
+
+def test_a_changed_index_weight_recomputes_every_round_of_the_networks_using_it(
+    scope, django_capture_on_commit_callbacks
+):
+    network, period, x, _y = scope
+    for field, value in (("in_index", True), ("weight", 3)):
+        setattr(x, field, value)
+        with django_capture_on_commit_callbacks(execute=True):
+            indicator_update(indicator=x)
+    runs_ = list(RecomputeRun.objects.order_by("pk"))
+    assert [(run.network_id, run.period_id, run.indicator_ids) for run in runs_] == [(network.pk, period.pk, None)] * 2
+    assert all(run.status == RecomputeRun.Status.DONE for run in runs_)
+    # A municipality's index is now its X score alone (Y is not in the index).
+    composite = CompositeResult.objects.filter(peer_group="network").values_list("municipality_id", "index_value")
+    scores = Result.objects.filter(peer_group="network", indicator=x).values_list("municipality_id", "score")
+    assert dict(composite) == dict(scores)
+    # A change results do not depend on (its name) computes nothing.
+    x.name = "X, renamed"
+    with django_capture_on_commit_callbacks(execute=True):
+        indicator_update(indicator=x)
+    assert RecomputeRun.objects.count() == 2
+
+
+CATALOGUE = """code,kind,name,name_en,unit,decimals,polarity,formula,min,max,influence,in_index,weight,networks
+X,indicator,X,X,,2,higher,,,,no,{in_index},{weight},T
+Y,indicator,Y,Y,,2,higher,2 * B,,,no,no,,T
+"""
+
+
+def test_a_catalogue_import_that_changes_the_index_recomputes_the_network(scope, django_capture_on_commit_callbacks):
+    network, period, _x, _y = scope
+
+    def load(**fields) -> None:
+        table = read_table(CATALOGUE.format(**fields).encode(), name="catalogue.csv")
+        with django_capture_on_commit_callbacks(execute=True):
+            catalogue_import(table=table)
+
+    load(in_index="no", weight="1")  # as stored: nothing to recompute
+    assert not RecomputeRun.objects.exists()
+    load(in_index="yes", weight="2")
+    run = RecomputeRun.objects.get()
+    assert (run.network_id, run.period_id, run.indicator_ids, run.status) == (
+        network.pk,
+        period.pk,
+        None,
+        RecomputeRun.Status.DONE,
+    )
+    assert CompositeResult.objects.filter(network=network, period=period).exists()

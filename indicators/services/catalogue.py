@@ -47,6 +47,8 @@ CONTRACT_COLUMNS = (
 OPTIONAL_COLUMNS = ("short_name", "short_name_en", "unit_en", "additive", "uncertainty")
 EXTRA_COLUMNS = ("definition_en", "instructions", "instructions_en", "theme", "theme_en", "source")
 # Codes must be usable in formulas (indicators/formula.py CODE).
+# An indicator's fields its networks' stored results depend on: a change recomputes them.
+RESULT_FIELDS = ("formula", "polarity", "in_index", "weight")
 ITEM_CODE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,63}$")
 MAX_DECIMALS = 15
 
@@ -349,15 +351,20 @@ def catalogue_import(*, table: Table) -> CatalogueReport:
         (link.indicator_id, link.network_id): link
         for link in NetworkIndicator.objects.filter(indicator__code__in=list(indicators))
     }
+    # The networks whose stored results the import makes untrue: recomputed after it.
+    stale_networks: set[int] = set()
     for position, (code, parsed) in enumerate(indicators.items()):
         indicator = existing_indicators.get(code)
         changed = False
         wanted_items = {item_ids[c] for c in parsed.formula_codes}
+        wanted_networks = {network_ids[c] for c in parsed.networks}
         if indicator is None:
             indicator = Indicator.objects.create(code=code, **parsed.fields)
             indicator.items.set(wanted_items)
             report.indicators.created += 1
         else:
+            if any(name in parsed.fields and getattr(indicator, name) != parsed.fields[name] for name in RESULT_FIELDS):
+                stale_networks |= wanted_networks | {n for i, n in links if i == indicator.pk}
             if _changed(indicator, parsed.fields):
                 indicator.save()
                 changed = True
@@ -365,16 +372,17 @@ def catalogue_import(*, table: Table) -> CatalogueReport:
                 indicator.items.set(wanted_items)
                 changed = True
         # The network's indicator set: rows keep the file's order.
-        wanted_networks = {network_ids[c] for c in parsed.networks}
         for (indicator_id, network_id), link in links.items():
             if indicator_id == indicator.pk and network_id not in wanted_networks:
                 link.delete()
                 changed = True
+                stale_networks.add(network_id)
         for network_id in wanted_networks:
             link = links.get((indicator.pk, network_id))
             if link is None:
                 NetworkIndicator.objects.create(network_id=network_id, indicator=indicator, position=position)
                 changed = changed or code in existing_indicators
+                stale_networks.add(network_id)
             elif link.position != position:
                 link.position = position
                 link.save(update_fields=["position"])
@@ -382,6 +390,8 @@ def catalogue_import(*, table: Table) -> CatalogueReport:
         if code in existing_indicators:
             report.indicators.updated += changed
             report.indicators.unchanged += not changed
+    for network_id in sorted(stale_networks):
+        events.publish(events.NETWORK_CHANGED, network_id=network_id, period_id=None, reason="catalogue imported")
     return report
 
 
@@ -414,15 +424,16 @@ def network_indicators_set(*, network: Network, indicators) -> None:
 def indicator_update(*, indicator, user=None):
     """Save an edited (and `full_clean`ed) indicator; its items follow its formula.
 
-    A changed formula or polarity changes results: every round of the networks that use the
-    indicator is marked stale.
+    A change of a field results depend on (`RESULT_FIELDS`: the formula, polarity, whether it
+    is in the composite index and its weight there) marks every round of the networks that use
+    the indicator stale.
     """
     before = Indicator.objects.get(pk=indicator.pk)
     indicator._history_user = user
     indicator.save()
     codes = parse_formula(indicator.formula).codes
     indicator.items.set(DataItem.objects.filter(code__in=codes))
-    if before.formula != indicator.formula or before.polarity != indicator.polarity:
+    if any(getattr(before, name) != getattr(indicator, name) for name in RESULT_FIELDS):
         for network_id in NetworkIndicator.objects.filter(indicator=indicator).values_list("network_id", flat=True):
             events.publish(
                 events.NETWORK_CHANGED,
