@@ -23,8 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+
+from networks.models import page_gettext as _
 
 from .dashboard_views.tables import number
 

@@ -19,8 +19,8 @@ from django.utils import formats
 from django.utils.html import escape
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext as _
 
+from networks.models import page_gettext as _
 from networks.models import ui_language
 
 from ..charts import band_icon

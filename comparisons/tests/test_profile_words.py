@@ -145,3 +145,20 @@ def test_the_trend_lines_align_and_leave_a_gap_for_a_missing_year(world, data):
     assert line[1].count("M") == 1 and "L" not in line[1]  # 2024 alone: a dot, no line from 2023
     # COST has both years: one line over the same two positions.
     assert re.search(r'aria-label="2023: 130; 2024: 110"><path d="M0.0,[0-9.]+ l0,0 L100.0,', html)
+
+
+def test_the_trend_list_escapes_every_text():
+    from comparisons.dashboard_views.pages.profile import sparklines_html
+
+    built = sparklines_html(
+        [
+            {"indicator": "<b>Soc</b> & co", "points": 'M0,1"/><script>', "label": '2023: "1" <i>'},
+            {"indicator": "Empty", "points": "", "label": ""},
+        ]
+    )
+    assert "<b>" not in built and "<script>" not in built and "<i>" not in built
+    assert "&lt;b&gt;Soc&lt;/b&gt; &amp; co" in built
+    assert 'd="M0,1&quot;/&gt;&lt;script&gt;"' in built
+    assert 'aria-label="2023: &quot;1&quot; &lt;i&gt;"' in built
+    # No figure at all: the name without a line.
+    assert built.count("<svg") == 1 and '<span class="sparkline-label">Empty</span>' in built
