@@ -55,11 +55,13 @@ run: compilemessages seed
 
 # Production-style serving (DEBUG off: SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL from the environment).
 # Threads overlap one request's database waits with another's work (bench/load.py: 2x the throughput).
+# Each thread keeps its database connection 60 s (checked before reuse): a new one per request
+# costs a page a few milliseconds (bench/pages.py measures the pages so).
 serve: compilemessages
 	DEBUG=0 $(PY) manage.py collectstatic --noinput -v0
 	DEBUG=0 $(PY) manage.py migrate --noinput
 	DEBUG=0 $(PY) manage.py createcachetable
-	DEBUG=0 $(BIN)/gunicorn benchlearning.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-2} \
+	DEBUG=0 DB_CONN_MAX_AGE=$${DB_CONN_MAX_AGE:-60} $(BIN)/gunicorn benchlearning.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-2} \
 	  --threads $${WEB_THREADS:-4} --access-logfile -
 
 test: install-dev compilemessages

@@ -57,7 +57,7 @@ def page_bounds(wanted: int, size: int, total: int) -> tuple[int, int, int, int]
 @dataclass
 class ProfileData:
     municipality: Municipality
-    rows: list[Result]  # of the chosen theme
+    rows: list[selectors.ProfileRow]  # of the chosen theme
     themes: list[str]
     history: dict[int, list[PastValue]]
     composite: list[CompositeRow]  # every member's, best first

@@ -12,6 +12,7 @@ dashboards (`dashboard_selectors.dashboard_scope`), so the visibility rule is th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from django.db.models import Count
@@ -22,7 +23,7 @@ from indicators.services.reform import reconstructed_period
 from networks import permissions
 from networks.models import Municipality
 
-from .dashboard_selectors import DashboardScope, composite_rows, dashboard_scope, profile_rows
+from .dashboard_selectors import DashboardScope, ProfileRow, composite_rows, dashboard_scope, profile_rows
 from .dashboard_views.tables import number
 from .models import Result
 from .words import Words, changes_summary, result_words
@@ -44,7 +45,10 @@ class Standing:
     url: str
 
 
-def _standing(scope: DashboardScope, row: Result, municipality: Municipality) -> Standing:
+Scored = TypeVar("Scored", ProfileRow, Result)
+
+
+def _standing(scope: DashboardScope, row: ProfileRow, municipality: Municipality) -> Standing:
     indicator = row.indicator
     unit = indicator.display_unit
     query = urlencode({"period": scope.period.label, "m": municipality.code})
@@ -64,8 +68,9 @@ def _standing(scope: DashboardScope, row: Result, municipality: Municipality) ->
     )
 
 
-def strengths_and_weaknesses(rows: list[Result], count: int = STRENGTHS) -> tuple[list[Result], list[Result]]:
+def strengths_and_weaknesses(rows: list[Scored], count: int = STRENGTHS) -> tuple[list[Scored], list[Scored]]:
     """The ``count`` best and worst rows by score (best first, worst first); a row is never both.
+    A row: a `ProfileRow` or a `Result` (with its indicator).
 
     Ties are broken by the indicator's code, so the choice is stable. Neutral indicators and
     missing values have no score and are in neither list.

@@ -38,8 +38,10 @@ from .shared import (
 )
 
 
-def _indicator_table(scope: DashboardScope, data: ProfileData, query: Mapping[str, str]) -> tuple[Table, list[dict]]:
-    """The table of every indicator and the sparklines of their last periods."""
+def _indicator_table(
+    scope: DashboardScope, data: ProfileData, query: Mapping[str, str], *, sparklines: bool = True
+) -> tuple[Table, list[dict]]:
+    """The table of every indicator and (``sparklines``) the small trend lines of their last periods."""
     municipality = data.municipality
     table = Table(
         slug="indicators",
@@ -65,7 +67,7 @@ def _indicator_table(scope: DashboardScope, data: ProfileData, query: Mapping[st
         sort_keys={0: "name", 6: "change", 8: "score"},
         cards=True,
     )
-    sparklines = []
+    lines = []
     indicator_link = url_maker("comparisons:indicator", "indicator", network=scope.network.code)
     style, words = number_style(), band_words()
     link_query = "?" + urlencode(page_state(scope, query, m=municipality.code))
@@ -99,14 +101,15 @@ def _indicator_table(scope: DashboardScope, data: ProfileData, query: Mapping[st
                 Cell(raw=trend),
             ]
         )
-        sparklines.append(
-            {
-                "indicator": indicator.display_name,
-                "points": charts.sparkline_points([r.value for r in past]),
-                "label": trend,
-            }
-        )
-    return table, sparklines
+        if sparklines:
+            lines.append(
+                {
+                    "indicator": indicator.display_name,
+                    "points": charts.sparkline_points([r.value for r in past]),
+                    "label": trend,
+                }
+            )
+    return table, lines
 
 
 def sparklines_html(sparklines: list[dict]) -> SafeString:
@@ -240,8 +243,11 @@ def reconstructed_note(scope: DashboardScope, data: ProfileData) -> str:
     }
 
 
-def profile_page(scope: DashboardScope, data: ProfileData, *, query: Mapping[str, str], theme: str) -> dict:
-    table, sparklines = _indicator_table(scope, data, query)
+def profile_page(
+    scope: DashboardScope, data: ProfileData, *, query: Mapping[str, str], theme: str, trends: bool = True
+) -> dict:
+    """The profile's context; ``trends``: with the list of small trend lines under the table."""
+    table, sparklines = _indicator_table(scope, data, query, sparklines=trends)
     position = composite_position(data)
     summary = summary_sentence(scope, data, position) if data.rows else ""
     note = reconstructed_note(scope, data)
@@ -283,7 +289,8 @@ def _break_notes(data: ProfileData) -> list[tuple[str, str]]:
 
 def report_page(scope: DashboardScope, data: ProfileData, *, query: Mapping[str, str], theme: str) -> dict:
     """The profile without controls, with the composite index of every member."""
-    page = profile_page(scope, data, query=query, theme=theme)
+    # The printed report has the trend of each indicator in its table, not the lines under it.
+    page = profile_page(scope, data, query=query, theme=theme, trends=False)
     table = Table(
         slug="report-composite",
         caption=_("Composite index of the network's members"),
