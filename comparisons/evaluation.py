@@ -120,6 +120,8 @@ class Scope:
     weights: dict[int, float] | None = None  # index weights; None: no composite
     # An incremental run's stored scores of the index indicators it recomputes (before it does).
     index_before: pd.DataFrame | None = None
+    # An incremental run's stored peer groups (its indicators' rows are replaced in each).
+    stored_groups: list[str] | None = None
 
     @property
     def index_kept(self) -> list[int]:

@@ -238,7 +238,7 @@ _PACKED_SCORE = np.dtype([("municipality", ">i8"), ("score", ">f8")])
 
 @contextmanager
 def stored_scores_reading(
-    *, network_id: int, period_id: int, indicator_ids: Iterable[int]
+    *, network_id: int, period_id: int, indicator_ids: Iterable[int], group_names: list[str] | None = None
 ) -> Iterator[Callable[[], pd.DataFrame]]:
     """The stored scores of the indicators in a network/period, every peer group (for the index),
     read while the caller computes: on PostgreSQL the query is sent on entering (in pipeline
@@ -248,7 +248,8 @@ def stored_scores_reading(
     Frame columns: ``municipality_id``, ``peer_group``, ``group_key``, ``indicator_id``,
     ``score`` (float64, NaN when none). On PostgreSQL one row per group and indicator comes back
     with its scores packed into a bytea (see `approved_values_frame`), so an incremental run
-    reads ~100k scores fast.
+    reads ~100k scores fast. ``group_names``: the scope's stored peer groups
+    (`stored_peer_groups`), when the caller has read them.
     """
     indicator_ids = list(indicator_ids)
     if connection.vendor != "postgresql":
@@ -264,7 +265,8 @@ def stored_scores_reading(
         yield lambda: frame
         return
     table = Result._meta.db_table
-    group_names = stored_peer_groups(network_id=network_id, period_id=period_id)
+    if group_names is None:
+        group_names = stored_peer_groups(network_id=network_id, period_id=period_id)
     # One index probe per peer group and indicator, aggregated where it is read: the id of the
     # indicator and the group travel once per probe, not once per score (a third less to pack
     # than one aggregate over the whole scope). Groups, then indicators, in the order given.

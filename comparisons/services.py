@@ -34,6 +34,7 @@ from .selectors import (
     network_indicators,
     previous_period,
     stored_neighbours,
+    stored_peer_groups,
     stored_scores_reading,
 )
 from .writing import results_write
@@ -143,8 +144,12 @@ def scope_read(
     # query there). The other index indicators' scores are read for those municipalities only,
     # when the run writes (`writing.results_write`).
     index_ids = sorted(set(weights or ()) & {indicator.pk for indicator in indicators}) if incremental else []
+    # An incremental run replaces its indicators' rows in every stored peer group (read once).
+    stored_groups = stored_peer_groups(network_id=network.pk, period_id=period.pk) if incremental else None
     with (
-        stored_scores_reading(network_id=network.pk, period_id=period.pk, indicator_ids=index_ids)
+        stored_scores_reading(
+            network_id=network.pk, period_id=period.pk, indicator_ids=index_ids, group_names=stored_groups
+        )
         if index_ids
         else nullcontext(lambda: None)
     ) as index_before:
@@ -203,4 +208,5 @@ def scope_read(
         nearest_group=nearest_group,
         weights=weights,
         index_before=index_before_scores,
+        stored_groups=stored_groups,
     )

@@ -95,7 +95,7 @@ def results_write(
         now = timezone.now()
         _asynchronous_commit()
         if leaf is None:
-            _delete_old_results(network, period, indicator_ids, peer_group_names)
+            _delete_old_results(network, period, indicator_ids, peer_group_names or scope.stored_groups)
         else:
             leaf.create()
 
