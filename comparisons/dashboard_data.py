@@ -279,6 +279,9 @@ class MapData:
     geojson: dict | None  # the installation's boundaries, or None for the grid map
     code_property: str = ""
     attribution: str = ""  # the shipped boundaries' source; empty for an operator's own file
+    # The rows' municipalities' free-form attributes (their centroids place the grid map), by id:
+    # the scope reads its members without them (`dashboard_selectors.dashboard_scope`).
+    attributes: dict[int, dict] = field(default_factory=dict)
 
 
 def map_data(*, scope: DashboardScope, code: str, highlight_code: str) -> MapData:
@@ -286,14 +289,16 @@ def map_data(*, scope: DashboardScope, code: str, highlight_code: str) -> MapDat
     indicators = selectors.network_indicator_list(network=scope.network) if scope.ready else []
     indicator = next((i for i in indicators if i.code == code), None) or default_map_indicator(indicators)
     geojson = boundaries()
+    rows = selectors.indicator_rows(scope=scope, indicator=indicator) if indicator is not None else []
     return MapData(
         indicators=indicators,
         indicator=indicator,
-        rows=selectors.indicator_rows(scope=scope, indicator=indicator) if indicator is not None else [],
+        rows=rows,
         highlight=highlighted(scope, highlight_code),
         geojson=geojson,
         code_property=settings.COMPARISON_BOUNDARIES_CODE_PROPERTY if geojson is not None else "",
         attribution=boundaries_attribution() if geojson is not None else "",
+        attributes=selectors.municipality_attributes(ids=[row.municipality_id for row in rows]) if rows else {},
     )
 
 

@@ -130,7 +130,9 @@ def dashboard_scope(
     """
     # The network comes with its rounds (one query less on every page); a network without rounds
     # is read on its own. Members are plain records over the municipalities: 500 Membership and
-    # Network instances cost more than the rest of the scope.
+    # Network instances cost more than the rest of the scope. The municipalities come without
+    # their free-form attributes (decoding 1,000 JSON documents a page): only the map reads
+    # them, on its own (`municipality_attributes`).
     rounds = list(
         Round.objects.filter(network__code=network_code).select_related("period", "network").order_by("-period__start")
     )
@@ -140,6 +142,7 @@ def dashboard_scope(
         for municipality, joined, left in (
             (m, m.member_joined, m.member_left)
             for m in Municipality.objects.filter(memberships__network=network)
+            .defer("attributes")
             .annotate(member_joined=F("memberships__joined"), member_left=F("memberships__left"))
             .order_by(latvian("name"), "pk")
         )
@@ -211,6 +214,11 @@ def periods_with_figures(*, network_code: str, municipality_code: str) -> frozen
     return frozenset(
         Period.objects.annotate(figure=Subquery(figure)).filter(figure__isnull=False).values_list("pk", flat=True)
     )
+
+
+def municipality_attributes(*, ids: list[int]) -> dict[int, dict]:
+    """The free-form attributes of these municipalities, by id (the scope's members come without)."""
+    return dict(Municipality.objects.filter(pk__in=ids).values_list("pk", "attributes"))
 
 
 def scope_municipality(scope: DashboardScope, code: str) -> Municipality:

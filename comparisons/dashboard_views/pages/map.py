@@ -36,7 +36,7 @@ def _table_and_frame(scope: DashboardScope, data: MapData) -> tuple[Table, list[
     frame = []
     style, words = number_style(), band_words()
     for row in sorted_latvian(data.rows, key=lambda r: r.municipality.display_name):
-        attributes = row.municipality.attributes or {}
+        attributes = data.attributes.get(row.municipality_id) or {}
         frame.append(
             {
                 "code": row.municipality.code,
