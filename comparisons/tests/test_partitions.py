@@ -86,6 +86,19 @@ def test_a_full_run_twice_swaps_in_a_new_partition_and_leaves_no_old_rows(scope)
     assert _rows_in(partitions.PARENT_DEFAULT) == 0
 
 
+def test_a_swapped_in_partition_has_planner_statistics(scope):
+    # Without them the planner takes a new leaf for empty until autovacuum analyzes it, and an
+    # incremental run's delete reads the whole scope's key instead of probing it.
+    network, period, _ = scope
+    results_recompute(network=network, period=period)
+    leaf = partitions.leaf_table(network.pk, period.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", [leaf])
+        assert cursor.fetchone()[0] == _rows_in(leaf) > 0
+        cursor.execute("SELECT count(*) FROM pg_stats WHERE tablename = %s AND attname = 'peer_group'", [leaf])
+        assert cursor.fetchone()[0] == 1
+
+
 def test_the_swap_stores_what_delete_and_insert_stores(scope):
     network, period, submissions = scope
     results_recompute(network=network, period=period)
