@@ -9,7 +9,9 @@ from celery import Celery
 from benchlearning.celery import _eager_transport
 
 
-def test_without_a_broker_an_eager_task_takes_the_in_memory_transport_without_a_warning(caplog):
+def test_without_a_broker_an_eager_task_takes_the_in_memory_transport_without_a_warning(caplog, monkeypatch):
+    # Celery reads the broker from this variable too, which CI sets.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
     app = Celery("without-broker", set_as_current=False)
     app.conf.update(task_always_eager=True, broker_url=None)
     _eager_transport(sender=app)
