@@ -9,6 +9,8 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from comparisons.tests.dashboard_fixtures import dashboard_data
@@ -211,3 +213,15 @@ def test_overview_and_plan_page_query_counts(world, data, plan, django_assert_ma
         assert coordinator.get(reverse("learning:network_plans", kwargs={"code": "T"})).status_code == 200
     with django_assert_max_num_queries(12):
         assert staff.get(reverse("learning:plan_detail", kwargs={"pk": plan.pk})).status_code == 200
+
+
+def test_a_profile_without_plans_reads_no_result_for_them(world, data):
+    """Most profiles are of a municipality with no plan: the panel's one query is then the list
+    of targets, not a read of the results (which is planned over every period's partition)."""
+    client = world.client("staff_a")
+    url = reverse("comparisons:profile", kwargs={"network": "T", "code": world.a.code})
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    plan_queries = [q["sql"] for q in captured.captured_queries if "learning_plantarget" in q["sql"]]
+    assert len(plan_queries) == 1
+    assert "comparisons_result" not in plan_queries[0]
