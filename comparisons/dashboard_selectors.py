@@ -9,14 +9,28 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from django.db.models import BooleanField, Case, F, FloatField, Min, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    F,
+    FloatField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from indicators.models import DataItem, Indicator, NetworkIndicator, Period, Round, SeriesBreak, Submission
+from indicators.models import DataItem, Indicator, NetworkIndicator, Round, SeriesBreak, Submission
 from indicators.models import Value as ItemValue
 from indicators.services.reform import reconstructed_period
 from networks import permissions
@@ -120,10 +134,13 @@ def dashboard_scope(
     period_label: str = "",
     peer_group: str = "",
     prefer_period_ids: frozenset[int] | None = None,
+    figures_of: str = "",
 ) -> DashboardScope:
     """The network, the rounds ``user`` may see and the chosen one (by default the newest with results,
     and among them the newest of ``prefer_period_ids`` when one is visible: the landing page asks
-    for the periods in which the person's own municipality has figures).
+    for the periods in which the person's own municipality has figures). ``figures_of``: a
+    municipality's code, whose periods with a stored figure are preferred (read with the rounds:
+    a page about one municipality opens on its newest figures, not on a newer period it has none in).
 
     A period that exists but may not be seen is refused (403); an unknown one is 404. A round
     is seen as docs/security.md says (`permissions.results_visibility`).
@@ -133,9 +150,12 @@ def dashboard_scope(
     # Network instances cost more than the rest of the scope. The municipalities come without
     # their free-form attributes (decoding 1,000 JSON documents a page): only the map reads
     # them, on its own (`municipality_attributes`).
-    rounds = list(
-        Round.objects.filter(network__code=network_code).select_related("period", "network").order_by("-period__start")
-    )
+    rounds_query = Round.objects.filter(network__code=network_code)
+    if figures_of:
+        rounds_query = rounds_query.annotate(has_figure=Exists(_figures_of(figures_of)))
+    rounds = list(rounds_query.select_related("period", "network").order_by("-period__start"))
+    if figures_of:
+        prefer_period_ids = frozenset(r.period_id for r in rounds if r.has_figure) | (prefer_period_ids or frozenset())
     network = rounds[0].network if rounds else get_object_or_404(Network, code=network_code)
     memberships = [
         Member(municipality_id=municipality.pk, municipality=municipality, joined=joined, left=left)
@@ -198,21 +218,17 @@ def dashboard_scope(
     return scope
 
 
-def periods_with_figures(*, network_code: str, municipality_code: str) -> frozenset[int]:
-    """The periods in which the municipality has a stored figure (a value, not a missing one) in
-    the network: which of them the person may see is the scope's question, not this one's."""
-    # One probe per period (a row, LIMIT 1) instead of reading the member's every figure and
-    # keeping the distinct periods: 500 indicators x 20 periods are ~10,000 rows. The ids come as
-    # subqueries so the probe reaches only the period's partition.
-    figure = Result.objects.filter(
-        network_id=Subquery(Network.objects.filter(code=network_code).values("pk")),
-        municipality_id=Subquery(Municipality.objects.filter(code=municipality_code).values("pk")),
+def _figures_of(municipality_code: str) -> QuerySet[Result]:
+    """A probe for a round (as `OuterRef`): a stored figure (a value, not a missing one) of the
+    municipality in the round's network and period. One row (an index probe into the period's
+    partition) instead of reading the member's every figure: 500 indicators x 20 periods are
+    ~10,000 rows. Which of the periods the person may see is the scope's question, not this one's."""
+    return Result.objects.filter(
+        network_id=OuterRef("network_id"),
+        municipality_id=Subquery(Municipality.objects.filter(code=municipality_code).values("pk")[:1]),
         peer_group="network",
-        period_id=OuterRef("pk"),
+        period_id=OuterRef("period_id"),
         value__isnull=False,
-    ).values("period_id")[:1]
-    return frozenset(
-        Period.objects.annotate(figure=Subquery(figure)).filter(figure__isnull=False).values_list("pk", flat=True)
     )
 
 
@@ -316,8 +332,9 @@ def profile_rows(*, scope: DashboardScope, municipality: Municipality) -> list[P
     return _without_changes(scope, rows)
 
 
-@dataclass(frozen=True)
-class PastValue:
+class PastValue(NamedTuple):
+    """One period of a profile's trend (a tuple: a profile builds 10,000 of them at 500 indicators)."""
+
     label: str
     value: float | None
     # The municipality did not exist yet in the period: its figure is reconstructed.
@@ -344,19 +361,15 @@ def profile_history(*, scope: DashboardScope, municipality: Municipality) -> dic
         .values_list("indicator_id", "period_id", "value", "break_note")
         .order_by()
     )
-    values: dict[int, dict[int, tuple[float | None, str]]] = {}
+    # A period without a figure is the same record for every indicator.
+    empty = [PastValue(labels[p], None, reconstructed_period(municipality.valid_from, ends[p])) for p in period_ids]
+    position = {p: i for i, p in enumerate(period_ids)}
     for indicator_id, period_id, value, note in rows:
-        values.setdefault(indicator_id, {})[period_id] = (value, note or "")
-    for indicator_id, by_period in values.items():
-        found[indicator_id] = [
-            PastValue(
-                labels[p],
-                by_period.get(p, (None, ""))[0],
-                reconstructed_period(municipality.valid_from, ends[p]),
-                by_period.get(p, (None, ""))[1],
-            )
-            for p in period_ids
-        ]
+        past = found.get(indicator_id)
+        if past is None:
+            past = found[indicator_id] = empty.copy()
+        i = position[period_id]
+        past[i] = PastValue(empty[i].label, value, empty[i].reconstructed, note or "")
     return found
 
 

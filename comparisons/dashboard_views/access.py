@@ -22,13 +22,10 @@ def scope_for(request: HttpRequest, network: str, *, municipality_code: str = ""
     that municipality has a figure, not on a newer one it has none in yet.
     """
     period_label = request.GET.get("period", "")[:16]
-    prefer = None
-    if municipality_code and not period_label:
-        prefer = dashboard_selectors.periods_with_figures(network_code=network, municipality_code=municipality_code)
     return dashboard_selectors.dashboard_scope(
         user=request.user,
         network_code=network,
         period_label=period_label,
         peer_group=request.GET.get("peer", "")[:120],
-        prefer_period_ids=prefer,
+        figures_of="" if period_label else municipality_code,
     )
