@@ -20,7 +20,8 @@ from comparisons import dashboard_selectors, selectors
 from comparisons.dashboard_views import dashboards
 from comparisons.dashboard_views.tables import Cell, Table, number, table_html
 from comparisons.models import Result
-from networks.models import Membership
+from networks.collation import latvian_key
+from networks.models import Membership, Municipality
 
 from .dashboard_fixtures import dashboard_data
 
@@ -255,3 +256,29 @@ def test_a_pinned_language_names_things_in_the_language_of_the_page_being_built(
         assert town.display_name == "Adazi municipality"
     with translation.override("lv"):
         assert town.display_name == "Ādažu novads"
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["Ādaži", "Aizpute", "Cēsis", "Čaka", "Zilupe", "Ērgļi"]),
+            st.sampled_from([None, 1.0, 2.5, 40.0]),
+        ),
+        max_size=12,
+    )
+)
+@settings(max_examples=200, deadline=None)
+def test_composite_rows_best_first_collates_names_only_among_ties(rows):
+    """The same order as sorting every row by (no index, -index, Latvian name)."""
+    records = [
+        dashboard_selectors.CompositeRow(i, "", value, None, Municipality(pk=i, code=str(i), name=name))
+        for i, (name, value) in enumerate(rows)
+    ]
+    with translation.override("lv"):
+        expected = sorted(
+            records,
+            key=lambda r: (r.index_value is None, -(r.index_value or 0), latvian_key(r.municipality.display_name)),
+        )
+        assert [(r.municipality.name, r.index_value) for r in dashboard_selectors.best_first(records)] == [
+            (r.municipality.name, r.index_value) for r in expected
+        ]
