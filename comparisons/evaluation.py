@@ -209,17 +209,7 @@ class Scope:
         if kept is not None:
             parts.append(kept)
         if pairs is not None:
-            wanted = pd.MultiIndex.from_tuples(list(pairs)) if pairs else None
-            parts = [
-                part[
-                    pd.MultiIndex.from_arrays(
-                        [part["peer_group"].to_numpy(dtype=object), part["municipality_id"].to_numpy(dtype=np.int64)]
-                    ).isin(wanted)
-                ]
-                if wanted is not None
-                else part.iloc[:0]
-                for part in parts
-            ]
+            parts = [of_pairs(part, pairs) for part in parts]
         parts = [part for part in parts if not part.empty] or parts[:1]
         # The engine keys indicators by text and groups by the key columns: each text column is
         # a categorical with sorted categories (the kept scores come as one), so neither hashes
@@ -242,6 +232,16 @@ class Scope:
         scores["period"] = self.period.pk
         # A municipality's index is one row per peer group; nearest:K has one group per focal.
         return engine.compute_composite(scores, {str(key): value for key, value in self.weights.items()})
+
+
+def of_pairs(frame: pd.DataFrame, pairs: Sequence[tuple[str, int]]) -> pd.DataFrame:
+    """The rows of a scores frame (``peer_group``, ``municipality_id``) whose pair is one of ``pairs``."""
+    if not len(pairs):
+        return frame.iloc[:0]
+    keys = pd.MultiIndex.from_arrays(
+        [frame["peer_group"].to_numpy(dtype=object), frame["municipality_id"].to_numpy(dtype=np.int64)]
+    )
+    return frame[keys.isin(pd.MultiIndex.from_tuples(list(pairs)))]
 
 
 def row_changes(

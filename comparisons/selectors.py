@@ -28,7 +28,7 @@ from networks.collation import latvian
 from networks.models import Municipality, Network
 
 from . import peer_groups
-from .evaluation import SCORE_COLUMNS
+from .evaluation import SCORE_COLUMNS, of_pairs
 from .models import CompositeResult, Neighbour, PeerGroup, Result
 
 VALUE_COLUMNS = ["network_id", "municipality_id", "period_id", "item", "number", "updated_at"]
@@ -312,6 +312,15 @@ def _scores_frame(probes: list[tuple[str, int, str, bytes]]) -> pd.DataFrame:
 _PAIR_PROBES = 200
 
 
+_SCORE_DTYPES = {
+    "municipality_id": np.int64,
+    "peer_group": object,
+    "group_key": object,
+    "indicator_id": np.int64,
+    "score": np.float64,
+}
+
+
 def stored_scores_of(
     *, network_id: int, period_id: int, indicator_ids: Iterable[int], pairs: Iterable[tuple[str, int]]
 ) -> pd.DataFrame:
@@ -327,11 +336,7 @@ def stored_scores_of(
     if connection.vendor != "postgresql" or len(pairs) > _PAIR_PROBES:
         with stored_scores_reading(network_id=network_id, period_id=period_id, indicator_ids=indicator_ids) as read:
             frame = read()
-        wanted = pd.MultiIndex.from_tuples(pairs)
-        keys = pd.MultiIndex.from_arrays(
-            [frame["peer_group"].to_numpy(dtype=object), frame["municipality_id"].to_numpy(dtype=np.int64)]
-        )
-        frame = frame[keys.isin(wanted)]
+        frame = of_pairs(frame, pairs)
         # Stable: within a pair the rows keep the order of the indicators.
         order = pd.Categorical(frame["indicator_id"], categories=indicator_ids, ordered=True).codes
         return frame.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
@@ -361,15 +366,6 @@ def stored_scores_of(
     return frame.astype({"municipality_id": np.int64, "indicator_id": np.int64}).assign(
         score=pd.to_numeric(frame["score"], errors="coerce").astype(np.float64)
     )
-
-
-_SCORE_DTYPES = {
-    "municipality_id": np.int64,
-    "peer_group": object,
-    "group_key": object,
-    "indicator_id": np.int64,
-    "score": np.float64,
-}
 
 
 def pairs_condition(pairs: Iterable[tuple[str, int]]) -> Q:
