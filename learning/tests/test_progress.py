@@ -225,3 +225,23 @@ def test_a_profile_without_plans_reads_no_result_for_them(world, data):
     plan_queries = [q["sql"] for q in captured.captured_queries if "learning_plantarget" in q["sql"]]
     assert len(plan_queries) == 1
     assert "comparisons_result" not in plan_queries[0]
+
+
+def test_the_plan_shows_the_baseline_read_from_its_period_when_none_was_entered(world, data):
+    plan = ImprovementPlanFactory(municipality=world.a, network=world.network, title="Bez bāzes")
+    # A's COST in 2024 is 110: the baseline the progress is measured from.
+    PlanTargetFactory(
+        plan=plan,
+        indicator=data.cost,
+        baseline=None,
+        baseline_period=Period.objects.get(label="2024"),
+        target_value=Decimal(90),
+        target_period=period_get_or_create(label="2026"),
+    )
+    url = reverse("learning:plan_detail", kwargs={"pk": plan.pk})
+    html = world.client("staff_a").get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-label="Baseline">110 (2024)</td>' in html
+    profile = world.client("staff_a").get(
+        reverse("comparisons:profile", kwargs={"network": "T", "code": world.a.code}), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert 'data-label="Baseline">110</td>' in profile.content.decode()
