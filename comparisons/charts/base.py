@@ -127,9 +127,16 @@ _TRACE_TEXTS = ("name", "text", "hovertext", "x", "y", "customdata")
 _AXIS_TEXTS = ("categoryarray", "tickvals", "ticktext")
 
 
+class Markup(str):
+    """A text a builder escaped itself and marked up in Plotly's pseudo-HTML (a line break
+    `<br>` between escaped lines): `_escape_texts` leaves it as it is."""
+
+
 def _escaped(value: Any) -> Any:
     """Text as Plotly shows it verbatim: it reads titles, labels and hover texts as its own
     pseudo-HTML (`<a href>`, `<b>`, `<br>`), and shows `&lt;` as `<`. Numbers stay numbers."""
+    if isinstance(value, Markup):
+        return value
     if type(value) is str:
         return html.escape(value, quote=False) if ("<" in value or "&" in value or ">" in value) else value
     if type(value) is list:

@@ -7,6 +7,8 @@ in its own colour and named in the legend.
 
 from __future__ import annotations
 
+import html
+import textwrap
 from collections.abc import Mapping
 
 import pandas as pd
@@ -20,6 +22,7 @@ from .base import (
     PEER_COLOUR,
     SKY_BLUE,
     Figure,
+    Markup,
     _figure,
     _layout,
     _plain,
@@ -222,5 +225,39 @@ def score_bars(frame: pd.DataFrame, *, title: str, separators: str = ".,") -> Fi
         textposition="outside",
         showlegend=False,
     )
-    figure = _figure(bar, xaxis={"range": [0, 110]}, yaxis={"autorange": "reversed"})
-    return _layout(figure, title=title, separators=separators, height=max(260, 60 + 28 * len(present)))
+    # Long names are wrapped (the hover has the whole name): on a phone the axis would
+    # otherwise cut them at the screen's left edge. Each bar is as tall as its longest label.
+    names = present["indicator"].tolist()
+    ticks = [tick_label(name) for name in names]
+    row = max(28, 8 + 15 * max((tick.count("<br>") + 1 for tick in ticks), default=1))
+    yaxis = {
+        "autorange": "reversed",
+        "tickmode": "array",
+        "tickvals": _values(names),
+        "ticktext": ticks,
+    }
+    figure = _figure(bar, xaxis={"range": [0, 110]}, yaxis=yaxis)
+    heading = wrapped(title, TITLE_WIDTH)
+    lines = heading.count("<br>") + 1
+    height = max(260, 40 + 20 * lines + row * len(present))
+    figure = _layout(figure, title=heading, separators=separators, height=height)
+    figure["layout"]["margin"]["t"] = 30 + 20 * lines
+    return figure
+
+
+TICK_WIDTH = 24  # characters of a tick label's line: the label and the bars fit 375 px
+TITLE_WIDTH = 34  # characters of a title's line: Plotly does not wrap a title to the screen
+
+
+def tick_label(name: str) -> Markup:
+    """An axis label of at most three lines of `TICK_WIDTH` characters, "…" where it is cut."""
+    return wrapped(name, TICK_WIDTH, most=3)
+
+
+def wrapped(text: str, width: int, most: int | None = None) -> Markup:
+    """``text`` in lines of at most ``width`` characters (``most`` lines, "…" where it is cut),
+    each line escaped (as `base._escaped` would), joined by Plotly's line break."""
+    lines = textwrap.wrap(str(text), width, break_long_words=True) or [""]
+    if most is not None and len(lines) > most:
+        lines = [*lines[: most - 1], lines[most - 1][: width - 1].rstrip() + "…"]
+    return Markup("<br>".join(html.escape(line, quote=False) for line in lines))

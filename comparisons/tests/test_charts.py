@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 
 import pandas as pd
@@ -241,3 +242,28 @@ def test_heatmap_shows_names_outlines_the_own_row_and_labels_every_row():
     margin = fig["layout"]["margin"]
     assert fig["layout"]["height"] - margin["t"] - margin["b"] >= 43 * 24
     assert "shapes" not in charts.heatmap(frame, title="T", municipality_order=["A"], indicator_order=["X"])["layout"]
+
+
+def test_score_bar_labels_wrap_to_fit_a_phone_and_stay_escaped():
+    """A long indicator name is shown on up to three lines of 24 characters (Plotly's `<br>`),
+    so a 375 px screen does not cut it at the left edge; a name with markup is shown as text."""
+    long_name = "Mājsaimniecību īpatsvars ar centralizētu kanalizāciju"
+    hostile = '<a href="https://example.invalid">Klikšķini</a> & co'
+    frame = pd.DataFrame(
+        {"indicator": [long_name, hostile, "Īss"], "score": [40.0, 60.0, 80.0], "band": ["yellow", "green", "green"]}
+    )
+    figure = charts.score_bars(frame, title="Punkti (0 = sliktākā, 100 = labākā vērtība salīdzinājuma grupā)")
+    ticks = figure["layout"]["yaxis"]["ticktext"]
+    assert ticks[0] == "Mājsaimniecību īpatsvars<br>ar centralizētu<br>kanalizāciju"
+    assert all(len(html.unescape(line)) <= 24 for tick in ticks for line in tick.split("<br>"))
+    assert "<a" not in ticks[1] and "&lt;a" in ticks[1] and "&amp; co" in ticks[1]
+    # The ticks name the bars' categories, escaped as the bars' own are.
+    assert figure["layout"]["yaxis"]["tickvals"] == figure["data"][0]["y"]
+    assert figure["layout"]["title"]["text"] == "Punkti (0 = sliktākā, 100 = labākā<br>vērtība salīdzinājuma grupā)"
+    # Three lines a bar: the chart grows with them.
+    assert figure["layout"]["height"] >= 3 * 53
+
+
+def test_a_label_longer_than_three_lines_is_cut_with_an_ellipsis():
+    label = charts.ranking.tick_label("vārds " * 30)
+    assert label.count("<br>") == 2 and label.endswith("…")
