@@ -37,6 +37,8 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench import host  # noqa: E402 - needs the project root on sys.path
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/benchlearning_bench"
 TARGET_MS = 150.0
 TARGET_QUERIES = 12
@@ -262,6 +264,7 @@ def main() -> None:
         f"member {ctx['municipality']}; {args.requests} requests per page, gunicorn with {args.workers} workers; "
         f"targets: median < {TARGET_MS:.0f} ms, at most {TARGET_QUERIES} SQL queries"
     )
+    print(host.describe())
     targets = pages(ctx)
     anonymous_queries = query_counts(targets)
     member_queries = query_counts(targets, ctx["user"])

@@ -70,6 +70,8 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench import host  # noqa: E402 - needs the project root on sys.path
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/benchlearning_bench"
 VALUE_TABLE = "indicators_value"
 HISTORY_TABLE = "indicators_historicalvalue"
@@ -399,6 +401,7 @@ def main() -> None:
     total = args.municipalities * args.indicators * args.periods
     print(f"Benchmark: {args.municipalities} municipalities x {args.indicators} indicators x {args.periods} periods")
     print(f"= {total:,} values on {platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(host.describe())
     files = generate(municipalities=args.municipalities, indicators=args.indicators, periods=args.periods, out=args.out)
     recreate_database(url)
     django_setup(url)
