@@ -268,7 +268,6 @@ def profile_page(
         "composite_position": position,
         "own_groups": scope.peer_group.startswith("nearest:"),
         "sort": query.get("sort", ""),
-        "every_composite": data.composite,
         "neighbours": _neighbours(data),
         "report_url": reverse(
             "comparisons:report", kwargs={"network": scope.network.code, "code": data.municipality.code}
