@@ -25,6 +25,7 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from indicators.models import Period, Round
@@ -94,12 +95,16 @@ def recompute_request(
 
 def _scope_lock(*, network_id: int, period_id: int) -> ScopeLock:
     """The scope's lock row, locked until the end of the transaction; created the first time
-    (one query when it exists, as it does after a scope's first run)."""
+    (one query when it exists, as it does after a scope's first run). ``database_now`` is the
+    database's clock, read with it: workers on several hosts write and judge heartbeats by the
+    one clock they share, not by their own (docs/architecture.md, "Workers on more than one
+    machine")."""
     scope = {"network_id": network_id, "period_id": period_id}
-    lock = ScopeLock.objects.select_for_update().filter(**scope).first()
+    locked = ScopeLock.objects.select_for_update().annotate(database_now=Now())
+    lock = locked.filter(**scope).first()
     if lock is None:
         ScopeLock.objects.get_or_create(**scope)  # two first requests: one creates, one finds it
-        lock = ScopeLock.objects.select_for_update().get(**scope)
+        lock = locked.get(**scope)
     return lock
 
 
@@ -190,9 +195,9 @@ def _progress_writer(run: RecomputeRun) -> Progress:
         if time.monotonic() - last[0] < PROGRESS_INTERVAL_SECONDS:
             return
         last[0] = time.monotonic()
-        now = timezone.now()
         RecomputeRun.objects.filter(pk=run.pk).update(progress=min(max(percent, 0), 100))
-        ScopeLock.objects.filter(network_id=run.network_id, period_id=run.period_id, run=run).update(heartbeat=now)
+        # The database's clock, as `recompute_run_execute` judges it: hosts' clocks may differ.
+        ScopeLock.objects.filter(network_id=run.network_id, period_id=run.period_id, run=run).update(heartbeat=Now())
 
     return write
 
@@ -220,7 +225,7 @@ def recompute_run_execute(*, run_id: int) -> RecomputeRun | None:
         )
         if run is None or run.status == RecomputeRun.Status.DONE:
             return None
-        now = timezone.now()
+        now = lock.database_now
         # Held with a fresh heartbeat: someone computes (this run too, when its task was
         # delivered twice). A stale heartbeat means a dead worker: take the scope over.
         if lock.run_id is not None and lock.heartbeat and now - lock.heartbeat < lock_stale_after():

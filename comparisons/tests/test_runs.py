@@ -8,6 +8,7 @@ from unittest import mock
 import pytest
 from celery.exceptions import Retry
 from django.db import transaction
+from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
 
@@ -92,6 +93,58 @@ def test_a_dead_workers_stale_lock_is_taken_over(scope):
     assert run.status == RecomputeRun.Status.DONE
     assert run.attempts == 1
     assert Result.objects.exists()
+
+
+def _worker_clock_off_by(monkeypatch, offset: datetime.timedelta) -> None:
+    """This worker's own clock is ``offset`` off the database's (another host, its clock not synchronised)."""
+    real_now = timezone.now
+    monkeypatch.setattr(runs, "timezone", mock.Mock(now=lambda: real_now() + offset))
+
+
+def _database_now() -> datetime.datetime:
+    return ScopeLock.objects.annotate(now=Now()).values_list("now", flat=True).first()
+
+
+@pytest.mark.parametrize("offset_minutes", [20, -20])
+def test_a_live_lock_holds_whatever_the_workers_own_clock_says(scope, monkeypatch, offset_minutes):
+    """Workers on two hosts judge a heartbeat by the database's clock: a host whose clock runs
+    ahead by more than the stale limit must not take a live run's scope over."""
+    network, period, _x, _y = scope
+    running = RecomputeRun.objects.create(network=network, period=period, status=RecomputeRun.Status.RUNNING)
+    ScopeLock.objects.update_or_create(network=network, period=period, defaults={"run": running})
+    ScopeLock.objects.filter(network=network, period=period).update(heartbeat=Now())  # beating right now
+    waiting = recompute_request(network=network, period=period, enqueue=False)
+    _worker_clock_off_by(monkeypatch, datetime.timedelta(minutes=offset_minutes))
+    with pytest.raises(ScopeBusy):
+        recompute_run_execute(run_id=waiting.pk)
+    assert not Result.objects.exists()
+
+
+@pytest.mark.parametrize("offset_minutes", [20, -20])
+def test_a_dead_lock_is_taken_over_whatever_the_workers_own_clock_says(scope, monkeypatch, offset_minutes):
+    """A host whose clock runs behind must still see a dead worker's heartbeat as stale."""
+    network, period, _x, _y = scope
+    dead = RecomputeRun.objects.create(network=network, period=period, status=RecomputeRun.Status.RUNNING)
+    ScopeLock.objects.update_or_create(network=network, period=period, defaults={"run": dead})
+    stale = runs.lock_stale_after() + datetime.timedelta(minutes=1)
+    ScopeLock.objects.filter(network=network, period=period).update(heartbeat=Now() - stale)
+    _worker_clock_off_by(monkeypatch, datetime.timedelta(minutes=offset_minutes))
+    run = recompute_run_execute(run_id=dead.pk)
+    assert run.status == RecomputeRun.Status.DONE
+    assert Result.objects.exists()
+
+
+def test_a_running_worker_beats_by_the_databases_clock(scope, monkeypatch):
+    network, period, _x, _y = scope
+    run = RecomputeRun.objects.create(network=network, period=period, status=RecomputeRun.Status.RUNNING)
+    ScopeLock.objects.update_or_create(network=network, period=period, defaults={"run": run, "heartbeat": None})
+    _worker_clock_off_by(monkeypatch, datetime.timedelta(hours=3))
+    monkeypatch.setattr(runs, "PROGRESS_INTERVAL_SECONDS", 0)
+    runs._progress_writer(run)(40)
+    heartbeat = ScopeLock.objects.get(network=network, period=period).heartbeat
+    assert abs(_database_now() - heartbeat) < datetime.timedelta(minutes=1)
+    run.refresh_from_db()
+    assert run.progress == 40
 
 
 def test_a_failed_run_records_the_error_and_keeps_the_old_results(scope):
