@@ -96,23 +96,33 @@ def main_pages() -> dict[str, list[str]]:
     }
 
 
-@pytest.mark.parametrize("language", ["lv", "en"])
-def test_every_main_page_has_no_serious_violations(demo, new_page, live_server, language):
-    """Dashboards, the staff form, review, completion matrix, coordination and learning pages."""
-    problems: dict[str, list[str]] = {}
-    checked = 0
-    for user, paths in main_pages().items():
+def visit(pages: dict[str | None, list[str]], new_page, live_server, language: str, viewport: dict | None = None):
+    """Open every page of ``pages`` (account -> paths) as its account, in ``language``; yield
+    (account, path, page) once the page answered 200 and its charts, if any, are drawn."""
+    for user, paths in pages.items():
         page = new_page(language)
+        if viewport:
+            page.set_viewport_size(viewport)
         if user:
             log_in(page, live_server, user, "benchlearning-demo")
         for path in paths:
             response = page.goto(live_server.url + path)
             assert response.status == 200, (user, path, response.status)
             if page.locator("[data-chart]").count():
+                # Plotly draws after the load: check the page as it then is.
                 expect(page.locator("[data-chart] .main-svg").first).to_be_attached(timeout=15000)
-            assert page.locator("html").get_attribute("lang") == language
-            problems[f"{user} {path}"] = serious(page)
-            checked += 1
+            yield user, path, page
+
+
+@pytest.mark.parametrize("language", ["lv", "en"])
+def test_every_main_page_has_no_serious_violations(demo, new_page, live_server, language):
+    """Dashboards, the staff form, review, completion matrix, coordination and learning pages."""
+    problems: dict[str, list[str]] = {}
+    checked = 0
+    for user, path, page in visit(main_pages(), new_page, live_server, language):
+        assert page.locator("html").get_attribute("lang") == language
+        problems[f"{user} {path}"] = serious(page)
+        checked += 1
     assert checked >= 30
     assert {path: found for path, found in problems.items() if found} == {}
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import log_in
-from .test_accessibility import PUBLIC_PAGES, SIGNED_IN_PAGES, main_pages
+from .test_accessibility import PUBLIC_PAGES, SIGNED_IN_PAGES, main_pages, visit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,21 +21,11 @@ def test_every_main_page_fits_a_phone(demo, new_page, live_server, language):
     pages["demo-coordinator"] = SIGNED_IN_PAGES + pages["demo-coordinator"]
     too_wide = {}
     checked = 0
-    for user, paths in pages.items():
-        page = new_page(language)
-        page.set_viewport_size(PHONE)
-        if user:
-            log_in(page, live_server, user, "benchlearning-demo")
-        for path in paths:
-            response = page.goto(live_server.url + path)
-            assert response.status == 200, (user, path, response.status)
-            if page.locator("[data-chart]").count():
-                # Plotly sizes its charts after the load: measure the page as it is then drawn.
-                expect(page.locator("[data-chart] .main-svg").first).to_be_attached(timeout=15000)
-            width = page.evaluate("document.documentElement.scrollWidth")
-            if width > PHONE["width"]:
-                too_wide[f"{user} {path}"] = width
-            checked += 1
+    for user, path, page in visit(pages, new_page, live_server, language, viewport=PHONE):
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE["width"]:
+            too_wide[f"{user} {path}"] = width
+        checked += 1
     assert checked >= 35
     assert too_wide == {}
 
